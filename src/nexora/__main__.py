@@ -1,0 +1,3 @@
+from nexora.cli.main import app
+
+app()

@@ -1,0 +1,1 @@
+"""Agents: YAML configuration on disk, the database index, and the active-agent pool."""

@@ -1,0 +1,42 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from nexora import __version__
+from nexora.api.errors import install_error_handlers
+from nexora.api.limits import BodySizeLimit
+from nexora.api.routes import admin, agents, auth, health, projects
+from nexora.config import Settings, load_settings
+from nexora.platform import Platform
+
+ROUTERS = (health.router, auth.router, admin.router, projects.router, agents.router)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    platform = Platform.from_settings(settings or load_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await platform.start()
+        try:
+            yield
+        finally:
+            await platform.stop()
+
+    app = FastAPI(
+        title="Nexora",
+        version=__version__,
+        description="Self-hosted AI agent workspace for teams.",
+        lifespan=lifespan,
+    )
+    app.state.platform = platform
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(BodySizeLimit, max_bytes=platform.settings.max_body_bytes)
+    return app

@@ -1,0 +1,61 @@
+"""What routes declare they need, as `Annotated` aliases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nexora.auth.actor import Actor
+from nexora.errors import Forbidden, Unauthorized
+from nexora.platform import Platform
+
+_bearer = HTTPBearer(auto_error=False, description="JWT access token or `nxk_` API key")
+
+
+def get_platform(request: Request) -> Platform:
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+PlatformDep = Annotated[Platform, Depends(get_platform)]
+
+
+async def get_db(platform: PlatformDep) -> AsyncIterator[AsyncSession]:
+    async with platform.db.session() as session:
+        yield session
+
+
+DbSession = Annotated[AsyncSession, Depends(get_db)]
+
+
+async def authenticate(
+    platform: PlatformDep,
+    db: DbSession,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("authentication required: send 'Authorization: Bearer <token>'")
+    return await platform.auth.authenticate(db, credentials.credentials)
+
+
+CurrentActor = Annotated[Actor, Depends(authenticate)]
+
+
+def require_admin(actor: CurrentActor) -> Actor:
+    if not actor.is_admin:
+        raise Forbidden("this action needs the admin role")
+    return actor
+
+
+AdminActor = Annotated[Actor, Depends(require_admin)]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+ClientIp = Annotated[str, Depends(client_ip)]

@@ -1,0 +1,1 @@
+"""Identity: passwords, tokens, API keys and the authenticated actor."""

@@ -1,0 +1,33 @@
+"""The authenticated identity every scoped operation runs as."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    OPERATOR = "operator"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting, in which organization; there is never a default one."""
+
+    user_id: str
+    username: str
+    org_id: str
+    role: Role
+    platform_admin: bool
+    via: Literal["token", "api_key", "local"]
+    session_id: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    def may_manage_org(self, org_id: str) -> bool:
+        """Org admins manage their own org; the platform admin manages every org."""
+        return self.platform_admin or (self.is_admin and org_id == self.org_id)

@@ -1,0 +1,148 @@
+"""Configuration: CLI flags override the environment, which overrides `$NEXORA_HOME/config.yaml`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+DEFAULT_HOME = Path("~/.nexora")
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or invalid; the message names the key."""
+
+
+def _provider_key(name: str) -> Any:
+    return Field(default=None, validation_alias=AliasChoices(name.lower(), name))
+
+
+class Settings(BaseSettings):
+    """Everything Nexora reads from its configuration, validated once at start."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEXORA_",
+        extra="forbid",
+        populate_by_name=True,
+        case_sensitive=False,
+    )
+
+    home: Path = DEFAULT_HOME
+    db_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8088, ge=1, le=65535)
+    admin_password: SecretStr | None = None
+    default_model: str | None = None
+    jwt_secret: SecretStr | None = None
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    refresh_token_ttl_seconds: int = Field(default=14 * 86_400, ge=300)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=300, ge=1)
+    agent_pool_max_active: int = Field(default=20, ge=1)
+    agent_pool_idle_ttl_seconds: int = Field(default=3600, ge=1)
+    detect_local_models: bool = True
+    log_level: str = "info"
+
+    openai_api_key: SecretStr | None = _provider_key("OPENAI_API_KEY")
+    openai_base_url: str | None = _provider_key("OPENAI_BASE_URL")
+    anthropic_api_key: SecretStr | None = _provider_key("ANTHROPIC_API_KEY")
+    dashscope_api_key: SecretStr | None = _provider_key("DASHSCOPE_API_KEY")
+    deepseek_api_key: SecretStr | None = _provider_key("DEEPSEEK_API_KEY")
+    google_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("google_api_key", "GOOGLE_API_KEY", "GEMINI_API_KEY"),
+    )
+    minimax_api_key: SecretStr | None = _provider_key("MINIMAX_API_KEY")
+    ollama_base_url: str | None = _provider_key("OLLAMA_BASE_URL")
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @field_validator("default_model")
+    @classmethod
+    def _model_has_provider(cls, value: str | None) -> str | None:
+        if value is not None and ":" not in value:
+            raise ValueError("must be 'provider:model', e.g. 'openai:gpt-4o-mini'")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        levels = {"critical", "error", "warning", "info", "debug"}
+        if value.lower() not in levels:
+            raise ValueError(f"must be one of {sorted(levels)}")
+        return value.lower()
+
+    @property
+    def config_file(self) -> Path:
+        return self.home / "config.yaml"
+
+    @property
+    def database_url(self) -> str:
+        return self.db_url or f"sqlite+aiosqlite:///{self.home / 'nexora.db'}"
+
+    @property
+    def agents_dir(self) -> Path:
+        return self.home / "agents"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _YamlFileSource(settings_cls, init_settings))
+
+
+class _YamlFileSource(PydanticBaseSettingsSource):
+    """Reads `config.yaml` from the home given by flag, environment or default, in that order."""
+
+    def __init__(self, settings_cls: type[BaseSettings], flags: PydanticBaseSettingsSource):
+        super().__init__(settings_cls)
+        self._flag_home = flags().get("home")
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        raise NotImplementedError  # __call__ returns the whole mapping instead
+
+    def __call__(self) -> dict[str, Any]:
+        home = Path(self._flag_home or os.environ.get("NEXORA_HOME") or DEFAULT_HOME).expanduser()
+        path = home / "config.yaml"
+        if not path.is_file():
+            return {}
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: expected a mapping of keys to values")
+        return {str(k).lower(): v for k, v in data.items()}
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Builds settings from flags (`overrides`), environment and file; errors name the key."""
+    flags = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**flags)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "config"
+            env_name = f"NEXORA_{key.upper()}" if key in Settings.model_fields else key
+            problems.append(f"{key} ({env_name}): {err['msg']}")
+        raise ConfigError("invalid configuration: " + "; ".join(problems)) from exc

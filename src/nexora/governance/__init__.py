@@ -1,0 +1,1 @@
+"""Governance: secrets now; grants, approvals, audit and usage as they arrive."""

@@ -1,0 +1,1 @@
+"""Organizations, projects and users, always managed in the scope of an actor."""
