@@ -78,7 +78,10 @@ class AgentRegistry:
         await self._check_project(db, actor, spec.project_id)
         config = AgentFile(id=new_id(), org_id=actor.org_id, **spec.model_dump())
         record = AgentRecord(
-            id=config.id, org_id=actor.org_id, created_by=actor.user_id, config_yaml=""
+            id=config.id,
+            org_id=actor.org_id,
+            created_by=None if actor.via == "local" else actor.user_id,
+            config_yaml="",
         )
         self._apply(record, config)
         db.add(record)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -49,7 +50,9 @@ class AuthService:
         user_key, ip_key = f"user:{username.lower()}", f"ip:{client_ip}"
         self.throttle.check(user_key, ip_key)
         user = await db.scalar(select(User).where(User.username == username))
-        if not verify_password(user.password_hash if user else None, password) or user is None:
+        # argon2 is deliberately slow: keep it off the event loop.
+        valid = await asyncio.to_thread(verify_password, user.password_hash if user else None, password)
+        if not valid or user is None:
             self.throttle.record_failure(user_key, ip_key)
             raise Unauthorized("invalid username or password")
         if user.disabled:

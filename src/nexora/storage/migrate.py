@@ -17,7 +17,8 @@ def _alembic_config(url: str) -> object:
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("sqlalchemy.url", url)
+    # configparser would read '%' (URL-escaped socket paths, passwords) as interpolation.
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 

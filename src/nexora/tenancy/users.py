@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -38,7 +39,7 @@ async def add_user(
     """Creates a user in `org_id`; callers have checked that they may."""
     _check_password(password)
     user = User(
-        username=username, password_hash=hash_password(password), platform_admin=platform_admin
+        username=username, password_hash=await asyncio.to_thread(hash_password, password), platform_admin=platform_admin
     )
     db.add(user)
     try:
@@ -67,7 +68,7 @@ async def list_users(db: AsyncSession, actor: Actor, org_id: str | None) -> list
         .where(Membership.org_id == org.id)
         .order_by(User.created_at)
     )
-    return [OrgUser(user, membership) for user, membership in rows.tuples()]
+    return [OrgUser(user, membership) for user, membership in rows.all()]
 
 
 async def get_user(db: AsyncSession, actor: Actor, user_id: str) -> OrgUser:
@@ -78,7 +79,7 @@ async def get_user(db: AsyncSession, actor: Actor, user_id: str) -> OrgUser:
         .where(User.id == user_id)
         .order_by(Membership.created_at)
     )
-    for user, membership in rows.tuples():
+    for user, membership in rows.all():
         if actor.may_manage_org(membership.org_id):
             return OrgUser(user, membership)
     raise NotFound("user not found")
@@ -108,7 +109,7 @@ async def update_user(
 async def reset_password(db: AsyncSession, actor: Actor, user_id: str, password: str) -> None:
     found = await get_user(db, actor, user_id)
     _check_password(password)
-    found.user.password_hash = hash_password(password)
+    found.user.password_hash = await asyncio.to_thread(hash_password, password)
     await _end_sessions(db, user_id)
     await db.commit()
 
@@ -117,7 +118,7 @@ async def change_own_password(db: AsyncSession, actor: Actor, password: str) -> 
     user = await db.get(User, actor.user_id)
     assert user is not None
     _check_password(password)
-    user.password_hash = hash_password(password)
+    user.password_hash = await asyncio.to_thread(hash_password, password)
     await db.commit()
 
 

@@ -1,0 +1,1 @@
+"""The `nexora` command: one module per command group."""

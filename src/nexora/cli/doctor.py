@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+from dataclasses import dataclass
+
+import typer
+from rich.table import Table
+
+from nexora.cli._local import console, settings_or_exit
+from nexora.config import Settings
+from nexora.storage import migrate
+from nexora.storage.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    warning: bool = False
+
+
+def _data_dir_checks(settings: Settings) -> list[Check]:
+    home = settings.home
+    if not home.exists():
+        return [Check("data dir", False, f"{home} does not exist", "run `nexora init`")]
+    checks = [
+        Check(
+            "data dir",
+            os.access(home, os.W_OK),
+            f"{home} is {'writable' if os.access(home, os.W_OK) else 'not writable'}",
+            f"give the Nexora user write access: chown -R $(id -u) {home}",
+        )
+    ]
+    mode = stat.S_IMODE(home.stat().st_mode)
+    checks.append(
+        Check(
+            "data dir permissions",
+            not mode & 0o077,
+            f"mode {mode:o}",
+            f"others can read secrets and agent data: chmod 700 {home}",
+            warning=True,
+        )
+    )
+    keys = home / "keys"
+    for key in sorted(keys.glob("*.key")) if keys.is_dir() else []:
+        key_mode = stat.S_IMODE(key.stat().st_mode)
+        checks.append(
+            Check(
+                f"key {key.name}",
+                not key_mode & 0o077,
+                f"mode {key_mode:o}",
+                f"chmod 600 {key}",
+            )
+        )
+    return checks
+
+
+async def _database_checks(settings: Settings) -> list[Check]:
+    db = Database(settings.database_url)
+    backend = db.url.get_backend_name()
+    try:
+        try:
+            await db.ping()
+        except Exception as exc:
+            return [
+                Check(
+                    "database",
+                    False,
+                    f"{backend}: {exc.__class__.__name__}: {str(exc)[:200]}",
+                    "check NEXORA_DB_URL and that the server is running",
+                )
+            ]
+        checks = [Check("database", True, f"{backend} answers")]
+        current, head = await migrate.current_revision(db), migrate.head_revision()
+        checks.append(
+            Check(
+                "migrations",
+                current == head,
+                f"at {current or 'empty'}, newest {head}",
+                "run `nexora db upgrade` (also applied at `nexora serve`)",
+            )
+        )
+        return checks
+    finally:
+        await db.dispose()
+
+
+def doctor() -> None:
+    """Check configuration, data dir, database, migrations and model providers; say what to fix."""
+    settings = settings_or_exit()
+    checks = [Check("configuration", True, f"loaded (file: {settings.config_file})")]
+    checks += _data_dir_checks(settings)
+    checks += asyncio.run(_database_checks(settings))
+
+    table = Table("check", "status", "detail")
+    failed = False
+    for check in checks:
+        if check.ok:
+            status = "[green]ok[/green]"
+        elif check.warning:
+            status = "[yellow]warn[/yellow]"
+        else:
+            status, failed = "[red]fail[/red]", True
+        table.add_row(check.name, status, check.detail)
+    console.print(table)
+    for check in checks:
+        if not check.ok and check.fix:
+            console.print(f"[bold]{check.name}[/bold]: {check.fix}")
+    if failed:
+        raise typer.Exit(1)

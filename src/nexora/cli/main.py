@@ -1,0 +1,30 @@
+"""Entry point of the `nexora` command."""
+
+from __future__ import annotations
+
+import typer
+
+from nexora import __version__
+from nexora.cli import agents, db, users
+from nexora.cli.doctor import doctor
+from nexora.cli.init import init
+from nexora.cli.serve import serve
+
+app = typer.Typer(
+    name="nexora",
+    help="Nexora: a self-hosted AI agent workspace for teams.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.command()(init)
+app.command()(serve)
+app.command()(doctor)
+app.add_typer(users.app, name="users")
+app.add_typer(agents.app, name="agents")
+app.add_typer(db.app, name="db")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
