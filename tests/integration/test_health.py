@@ -16,8 +16,6 @@ def test_unknown_route_is_problem_json(anon: httpx.Client) -> None:
 
 def test_openapi_has_stable_operation_ids(anon: httpx.Client) -> None:
     spec = ok(anon.get("/openapi.json"))
-    operation_ids = [
-        op["operationId"] for path in spec["paths"].values() for op in path.values()
-    ]
+    operation_ids = [op["operationId"] for path in spec["paths"].values() for op in path.values()]
     assert "login" in operation_ids and "createAgent" in operation_ids
     assert len(operation_ids) == len(set(operation_ids))

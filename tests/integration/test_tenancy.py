@@ -13,8 +13,12 @@ def _org_with_admin(admin: httpx.Client, name: str) -> tuple[dict[str, str], str
     ok(
         admin.post(
             "/api/admin/users",
-            json={"username": f"{name}-admin", "password": "password-123", "role": "admin",
-                  "org_id": org["id"]},
+            json={
+                "username": f"{name}-admin",
+                "password": "password-123",
+                "role": "admin",
+                "org_id": org["id"],
+            },
         ),
         201,
     )
@@ -51,13 +55,19 @@ def test_org_admin_cannot_reach_other_orgs_users(admin: httpx.Client, anon: http
     assert_problem(anon.get(f"/api/admin/users/{admin_id}", headers=acme_headers), 404)
     assert_problem(anon.delete(f"/api/admin/users/{admin_id}", headers=acme_headers), 404)
     assert_problem(
-        anon.post(f"/api/admin/users/{admin_id}/password", json={"password": "hijacked-1"},
-                  headers=acme_headers),
+        anon.post(
+            f"/api/admin/users/{admin_id}/password",
+            json={"password": "hijacked-1"},
+            headers=acme_headers,
+        ),
         404,
     )
     assert_problem(
-        anon.post("/api/admin/users", json={"username": "sneaky", "password": "password-123",
-                                             "org_id": globex["id"]}, headers=acme_headers),
+        anon.post(
+            "/api/admin/users",
+            json={"username": "sneaky", "password": "password-123", "org_id": globex["id"]},
+            headers=acme_headers,
+        ),
         404,
         "organization not found",
     )
@@ -78,21 +88,29 @@ def test_operator_cannot_use_admin_routes(admin: httpx.Client, anon: httpx.Clien
 
 
 def test_user_lifecycle(admin: httpx.Client, anon: httpx.Client) -> None:
-    user = ok(admin.post("/api/admin/users", json={"username": "dan", "password": "password-123"}), 201)
+    user = ok(
+        admin.post("/api/admin/users", json={"username": "dan", "password": "password-123"}), 201
+    )
     assert user["role"] == "operator"
     token = login(anon, "dan", "password-123")
     ok(admin.patch(f"/api/admin/users/{user['id']}", json={"disabled": True}))
     assert_problem(anon.get("/api/auth/me", headers=auth(token)), 401)
     assert_problem(
-        anon.post("/api/auth/login", json={"username": "dan", "password": "password-123"}), 401,
+        anon.post("/api/auth/login", json={"username": "dan", "password": "password-123"}),
+        401,
         "disabled",
     )
     ok(admin.patch(f"/api/admin/users/{user['id']}", json={"disabled": False, "role": "admin"}))
-    assert admin.post(f"/api/admin/users/{user['id']}/password",
-                      json={"password": "another-pass-1"}).status_code == 204
-    assert ok(anon.get("/api/auth/me", headers=auth(login(anon, "dan", "another-pass-1"))))[
-        "role"
-    ] == "admin"
+    assert (
+        admin.post(
+            f"/api/admin/users/{user['id']}/password", json={"password": "another-pass-1"}
+        ).status_code
+        == 204
+    )
+    assert (
+        ok(anon.get("/api/auth/me", headers=auth(login(anon, "dan", "another-pass-1"))))["role"]
+        == "admin"
+    )
     assert admin.delete(f"/api/admin/users/{user['id']}").status_code == 204
     assert_problem(admin.get(f"/api/admin/users/{user['id']}"), 404)
 

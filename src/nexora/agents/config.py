@@ -99,7 +99,8 @@ def parse_agent_yaml(text: str, source: str) -> AgentFile:
         return AgentFile.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'agent'}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc']) or 'agent'}: {err['msg']}"
+            for err in exc.errors()
         )
         raise AgentConfigError(f"{source}: {problems}") from exc
 

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,9 +33,9 @@ class AgentView:
     workspace: Path
 
 
-def visible_to(actor: Actor) -> list[object]:
+def visible_to(actor: Actor) -> ColumnElement[bool]:
     """The one predicate that decides which agents an actor may see."""
-    return [AgentRecord.org_id == actor.org_id]
+    return AgentRecord.org_id == actor.org_id
 
 
 class AgentRegistry:
@@ -46,15 +46,15 @@ class AgentRegistry:
         config = parse_agent_yaml(record.config_yaml, f"agent {record.id}")
         return AgentView(record, config, self.files.workspace(record.id))
 
-    async def list(self, db: AsyncSession, actor: Actor) -> list[AgentView]:
+    async def visible(self, db: AsyncSession, actor: Actor) -> list[AgentView]:
         rows = await db.scalars(
-            select(AgentRecord).where(*visible_to(actor)).order_by(AgentRecord.name)
+            select(AgentRecord).where(visible_to(actor)).order_by(AgentRecord.name)
         )
         return [self._view(r) for r in rows]
 
     async def get(self, db: AsyncSession, actor: Actor, agent_id: str) -> AgentView:
         record = await db.scalar(
-            select(AgentRecord).where(AgentRecord.id == agent_id, *visible_to(actor))
+            select(AgentRecord).where(AgentRecord.id == agent_id, visible_to(actor))
         )
         if record is None:
             raise NotFound("agent not found")
@@ -66,7 +66,7 @@ class AgentRegistry:
         record = await db.scalar(
             select(AgentRecord).where(
                 (AgentRecord.id == id_or_name) | (AgentRecord.name == id_or_name),
-                *visible_to(actor),
+                visible_to(actor),
             )
         )
         if record is None:

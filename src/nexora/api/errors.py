@@ -74,7 +74,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no route for {request.method} {request.url.path}"
-    return problem(exc.status_code, detail, headers=exc.headers)
+    return problem(exc.status_code, detail, headers=dict(exc.headers) if exc.headers else None)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

@@ -51,7 +51,9 @@ class AuthService:
         self.throttle.check(user_key, ip_key)
         user = await db.scalar(select(User).where(User.username == username))
         # argon2 is deliberately slow: keep it off the event loop.
-        valid = await asyncio.to_thread(verify_password, user.password_hash if user else None, password)
+        valid = await asyncio.to_thread(
+            verify_password, user.password_hash if user else None, password
+        )
         if not valid or user is None:
             self.throttle.record_failure(user_key, ip_key)
             raise Unauthorized("invalid username or password")

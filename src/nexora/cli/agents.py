@@ -22,7 +22,7 @@ def list_(org: str = OrgOption) -> None:
 
     async def work(platform: Platform) -> list[AgentView]:
         async with platform.db.session() as db:
-            return await platform.agents.list(db, await local_actor(db, org))
+            return await platform.agents.visible(db, await local_actor(db, org))
 
     table = Table("id", "name", "model", "description", "problem")
     for view in run_local(work):

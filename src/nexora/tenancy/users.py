@@ -39,7 +39,9 @@ async def add_user(
     """Creates a user in `org_id`; callers have checked that they may."""
     _check_password(password)
     user = User(
-        username=username, password_hash=await asyncio.to_thread(hash_password, password), platform_admin=platform_admin
+        username=username,
+        password_hash=await asyncio.to_thread(hash_password, password),
+        platform_admin=platform_admin,
     )
     db.add(user)
     try:

@@ -33,8 +33,10 @@ class AgentPublic(AgentSpec):
 
 
 @router.get("", operation_id="listAgents")
-async def list_agents(actor: CurrentActor, db: DbSession, platform: PlatformDep) -> list[AgentPublic]:
-    return [AgentPublic.of(v) for v in await platform.agents.list(db, actor)]
+async def list_agents(
+    actor: CurrentActor, db: DbSession, platform: PlatformDep
+) -> list[AgentPublic]:
+    return [AgentPublic.of(v) for v in await platform.agents.visible(db, actor)]
 
 
 @router.post("", status_code=201, operation_id="createAgent")

@@ -25,7 +25,7 @@ class RefreshRequest(BaseModel):
 
 class TokenResponse(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 (a scheme name, not a secret)
     expires_in: int
     refresh_token: str
 
@@ -73,7 +73,9 @@ def _tokens(pair: TokenPair) -> TokenResponse:
 
 
 @router.post("/auth/login", operation_id="login")
-async def login(body: LoginRequest, db: DbSession, platform: PlatformDep, ip: ClientIp) -> TokenResponse:
+async def login(
+    body: LoginRequest, db: DbSession, platform: PlatformDep, ip: ClientIp
+) -> TokenResponse:
     pair, _ = await platform.auth.login(db, body.username, body.password, ip, body.org_id)
     return _tokens(pair)
 
@@ -109,7 +111,9 @@ async def change_password(body: PasswordChange, actor: CurrentActor, db: DbSessi
 
 
 @router.get("/api-keys", operation_id="listApiKeys")
-async def list_api_keys(actor: CurrentActor, db: DbSession, platform: PlatformDep) -> list[ApiKeyPublic]:
+async def list_api_keys(
+    actor: CurrentActor, db: DbSession, platform: PlatformDep
+) -> list[ApiKeyPublic]:
     return [ApiKeyPublic.of(k) for k in await platform.auth.list_api_keys(db, actor)]
 
 
