@@ -39,3 +39,7 @@ async def test_sqlite_runs_in_wal_mode(tmp_path) -> None:  # type: ignore[no-unt
             assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
     finally:
         await db.dispose()
+
+
+def test_schema_head_constant_matches_the_newest_migration() -> None:
+    assert migrate.SCHEMA_HEAD == migrate.head_revision()
