@@ -33,6 +33,7 @@ class Settings(BaseSettings):
         extra="forbid",
         populate_by_name=True,
         case_sensitive=False,
+        env_ignore_empty=True,
     )
 
     home: Path = DEFAULT_HOME
