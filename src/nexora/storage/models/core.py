@@ -1,4 +1,4 @@
-"""ORM models of the core platform: tenants, identities, agents and provider settings."""
+"""Tenants, identities, agents and provider settings."""
 
 from __future__ import annotations
 
