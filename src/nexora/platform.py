@@ -18,6 +18,7 @@ from nexora.auth.throttle import LoginThrottle
 from nexora.auth.tokens import TokenIssuer
 from nexora.config import Settings
 from nexora.governance.secrets import SecretBox
+from nexora.providers.resolver import ModelResolver
 from nexora.storage import migrate
 from nexora.storage.db import Database
 from nexora.tenancy.bootstrap import bootstrap
@@ -33,6 +34,7 @@ class Platform:
     secrets: SecretBox
     agents: AgentRegistry
     pool: AgentPool
+    models: ModelResolver
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Platform:
@@ -42,6 +44,7 @@ class Platform:
             if settings.jwt_secret
             else load_or_create_key(keys / "jwt.key")
         )
+        secrets = SecretBox(load_or_create_key(keys / "secret.key"))
         return cls(
             settings=settings,
             db=Database(settings.database_url),
@@ -50,9 +53,10 @@ class Platform:
                 LoginThrottle(settings.login_max_failures, settings.login_window_seconds),
                 settings.refresh_token_ttl_seconds,
             ),
-            secrets=SecretBox(load_or_create_key(keys / "secret.key")),
+            secrets=secrets,
             agents=AgentRegistry(AgentFiles(settings.agents_dir)),
             pool=AgentPool(settings.agent_pool_max_active, settings.agent_pool_idle_ttl_seconds),
+            models=ModelResolver(settings, secrets),
         )
 
     async def start(self) -> None:
@@ -67,4 +71,5 @@ class Platform:
 
     async def stop(self) -> None:
         await self.pool.stop()
+        await self.models.aclose()
         await self.db.dispose()

@@ -10,11 +10,19 @@ from fastapi import FastAPI
 from nexora import __version__
 from nexora.api.errors import install_error_handlers
 from nexora.api.limits import BodySizeLimit
-from nexora.api.routes import admin, agents, auth, health, projects
+from nexora.api.routes import admin, agents, auth, health, models, projects, providers
 from nexora.config import Settings, load_settings
 from nexora.platform import Platform
 
-ROUTERS = (health.router, auth.router, admin.router, projects.router, agents.router)
+ROUTERS = (
+    health.router,
+    auth.router,
+    admin.router,
+    projects.router,
+    agents.router,
+    models.router,
+    providers.router,
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
