@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -74,7 +74,7 @@ class LocalDetector:
         *,
         timeout: float = PROBE_TIMEOUT_SECONDS,
         cache_seconds: float = CACHE_SECONDS,
-        clock: Any = time.monotonic,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.probes = list(probes)
         self.timeout = timeout
