@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from nexora.config import Settings
+from tests.fakes.openai_server import FakeOpenAIServer
 from tests.support.api import ADMIN_PASSWORD, login
 from tests.support.postgres import fresh_database, postgres_server
 from tests.support.server import RunningServer, run_server
@@ -56,12 +57,23 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, db_url: str) -> Settings:
+def llm() -> Iterator[FakeOpenAIServer]:
+    """The model every test server talks to: a scripted OpenAI-compatible server on loopback."""
+    with FakeOpenAIServer() as fake:
+        yield fake
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str, llm: FakeOpenAIServer) -> Settings:
     return Settings(
         home=tmp_path / "home",
         db_url=db_url,
         admin_password=ADMIN_PASSWORD,
         detect_local_models=False,
+        default_model="openai:fake-model",
+        openai_base_url=llm.base_url,
+        openai_api_key="sk-test",
+        run_lease_seconds=5,
     )
 
 

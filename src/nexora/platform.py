@@ -1,7 +1,8 @@
 """The services one Nexora process runs, wired from its settings.
 
-The API, the CLI's local mode and the workers all start from here, so every entry point
-shares one database engine, one agent pool and one set of keys per process.
+The API, the CLI's local mode and the `nexora worker` processes all start from here, so every
+entry point shares one database engine, one agent pool, one event bus and one set of keys
+per process.
 """
 
 from __future__ import annotations
@@ -17,11 +18,22 @@ from nexora.auth.service import AuthService
 from nexora.auth.throttle import LoginThrottle
 from nexora.auth.tokens import TokenIssuer
 from nexora.config import Settings
+from nexora.governance.audit import AuditLog
 from nexora.governance.secrets import SecretBox
 from nexora.providers.resolver import ModelResolver
+from nexora.runtime.bus import EventBus
+from nexora.runtime.chat import ChatService
+from nexora.runtime.notify import EVENTS_STORED, Notifier
+from nexora.runtime.queue import Limits, RunQueue
+from nexora.runtime.service import RunService
+from nexora.runtime.titles import TitleWriter
+from nexora.runtime.usage import UsageRecorder
+from nexora.runtime.worker import Worker, WorkerDeps, worker_identity
 from nexora.storage import migrate
 from nexora.storage.db import Database
 from nexora.tenancy.bootstrap import bootstrap
+from nexora.tools.registry import ToolRegistry
+from nexora.tools.registry import registry as default_tools
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +47,16 @@ class Platform:
     agents: AgentRegistry
     pool: AgentPool
     models: ModelResolver
+    bus: EventBus
+    notifier: Notifier
+    audit: AuditLog
+    usage: UsageRecorder
+    runs: RunService
+    chat: ChatService
+    worker: Worker
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Platform:
+    def from_settings(cls, settings: Settings, tools: ToolRegistry | None = None) -> Platform:
         keys = settings.home / "keys"
         jwt_secret = (
             settings.jwt_secret.get_secret_value().encode()
@@ -45,21 +64,57 @@ class Platform:
             else load_or_create_key(keys / "jwt.key")
         )
         secrets = SecretBox(load_or_create_key(keys / "secret.key"))
+        db = Database(settings.database_url)
+        agents = AgentRegistry(AgentFiles(settings.agents_dir))
+        pool = AgentPool(settings.agent_pool_max_active, settings.agent_pool_idle_ttl_seconds)
+        models = ModelResolver(settings, secrets)
+        bus = EventBus()
+        notifier = Notifier(db)
+        usage = UsageRecorder(db)
+        runs = RunService(agents, notifier)
+        queue = RunQueue(
+            db,
+            worker_identity(),
+            settings.run_lease_seconds,
+            Limits(settings.max_running_runs, settings.max_running_runs_per_org),
+        )
+        worker = Worker(
+            WorkerDeps(
+                queue=queue,
+                bus=bus,
+                notifier=notifier,
+                agents=agents,
+                pool=pool,
+                models=models,
+                usage=usage,
+                tools=tools or default_tools,
+                titles=TitleWriter(db, usage),
+                max_steps=settings.run_max_steps,
+            ),
+            concurrency=settings.worker_concurrency,
+        )
         return cls(
             settings=settings,
-            db=Database(settings.database_url),
+            db=db,
             auth=AuthService(
                 TokenIssuer(jwt_secret, settings.access_token_ttl_seconds),
                 LoginThrottle(settings.login_max_failures, settings.login_window_seconds),
                 settings.refresh_token_ttl_seconds,
             ),
             secrets=secrets,
-            agents=AgentRegistry(AgentFiles(settings.agents_dir)),
-            pool=AgentPool(settings.agent_pool_max_active, settings.agent_pool_idle_ttl_seconds),
-            models=ModelResolver(settings, secrets),
+            agents=agents,
+            pool=pool,
+            models=models,
+            bus=bus,
+            notifier=notifier,
+            audit=AuditLog(db),
+            usage=usage,
+            runs=runs,
+            chat=ChatService(runs),
+            worker=worker,
         )
 
-    async def start(self) -> None:
+    async def start(self, *, workers: bool = True) -> None:
         """Migrates the schema, creates the default org (and admin), starts background work."""
         self.settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
         await migrate.upgrade(self.db)
@@ -67,9 +122,20 @@ class Platform:
         async with self.db.session() as session:
             if await bootstrap(session, password.get_secret_value() if password else None):
                 log.info("created user 'admin' in the default organization")
+        self.notifier.on(EVENTS_STORED, self.bus.notify_stored)
+        await self.notifier.start()
+        self.audit.writer.start()
+        self.usage.writer.start()
         self.pool.start()
+        if workers and self.settings.worker_concurrency > 0:
+            self.worker.start()
 
     async def stop(self) -> None:
+        await self.worker.stop()
+        await self.worker.deps.titles.wait()
         await self.pool.stop()
+        await self.audit.writer.stop()
+        await self.usage.writer.stop()
+        await self.notifier.stop()
         await self.models.aclose()
         await self.db.dispose()

@@ -62,6 +62,15 @@ class AgentRegistry:
             await self._sync_from_file(db, record)
         return self._view(record)
 
+    async def for_run(self, db: AsyncSession, org_id: str, agent_id: str) -> AgentView:
+        """The agent a queued run names; access was checked when the run was created."""
+        record = await db.get(AgentRecord, agent_id)
+        if record is None or record.org_id != org_id:
+            raise NotFound("agent not found")
+        if self.files.mtime(agent_id) not in (None, record.config_mtime):
+            await self._sync_from_file(db, record)
+        return self._view(record)
+
     async def find(self, db: AsyncSession, actor: Actor, id_or_name: str) -> AgentView:
         record = await db.scalar(
             select(AgentRecord).where(

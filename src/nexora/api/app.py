@@ -10,7 +10,18 @@ from fastapi import FastAPI
 from nexora import __version__
 from nexora.api.errors import install_error_handlers
 from nexora.api.limits import BodySizeLimit
-from nexora.api.routes import admin, agents, auth, health, models, projects, providers
+from nexora.api.routes import (
+    admin,
+    agents,
+    auth,
+    chat,
+    health,
+    models,
+    openai_compat,
+    projects,
+    providers,
+    runs,
+)
 from nexora.config import Settings, load_settings
 from nexora.platform import Platform
 
@@ -22,6 +33,9 @@ ROUTERS = (
     agents.router,
     models.router,
     providers.router,
+    runs.router,
+    chat.router,
+    openai_compat.router,
 )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.auth.actor import Actor
 from nexora.errors import Forbidden, Unauthorized
+from nexora.governance.audit import RequestContext
 from nexora.platform import Platform
 
 _bearer = HTTPBearer(auto_error=False, description="JWT access token or `nxk_` API key")
@@ -59,3 +60,13 @@ def client_ip(request: Request) -> str:
 
 
 ClientIp = Annotated[str, Depends(client_ip)]
+
+
+def request_context(request: Request) -> RequestContext:
+    return RequestContext(
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+RequestInfo = Annotated[RequestContext, Depends(request_context)]

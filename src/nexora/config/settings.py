@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     agent_pool_max_active: int = Field(default=20, ge=1)
     agent_pool_idle_ttl_seconds: int = Field(default=3600, ge=1)
     detect_local_models: bool = True
+    # Runs: in-process workers per process (0 = this process only serves the API), leases,
+    # and concurrency limits that hold across every process sharing the database.
+    worker_concurrency: int = Field(default=8, ge=0, le=1000)
+    run_lease_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
+    run_max_steps: int = Field(default=50, ge=1, le=10_000)
+    max_running_runs: int | None = Field(default=None, ge=1)
+    max_running_runs_per_org: int | None = Field(default=None, ge=1)
     log_level: str = "info"
 
     openai_api_key: SecretStr | None = _provider_key("OPENAI_API_KEY")

@@ -42,4 +42,4 @@ async def test_sqlite_runs_in_wal_mode(tmp_path) -> None:  # type: ignore[no-unt
 
 
 def test_schema_head_constant_matches_the_newest_migration() -> None:
-    assert migrate.SCHEMA_HEAD == migrate.head_revision()
+    assert migrate.head_revision() == migrate.SCHEMA_HEAD

@@ -1,0 +1,85 @@
+"""The audit trail's write side: one small interface every subsystem records through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from nexora.auth.actor import Actor
+from nexora.governance.writer import BackgroundWriter
+from nexora.storage.base import new_id, utcnow
+from nexora.storage.db import Database
+from nexora.storage.models import AuditEvent
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """Where a request came from, for the audit record."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    action: str
+    org_id: str | None
+    actor_id: str | None
+    resource_type: str | None
+    resource_id: str | None
+    status: str
+    ip: str | None
+    user_agent: str | None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class AuditLog:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self.writer: BackgroundWriter[AuditRecord] = BackgroundWriter("audit", self._write)
+
+    def record(
+        self,
+        action: str,
+        *,
+        actor: Actor | None,
+        resource_type: str | None = None,
+        resource_id: str | None = None,
+        status: str = "success",
+        request: RequestContext | None = None,
+        detail: dict[str, Any] | None = None,
+        org_id: str | None = None,
+    ) -> None:
+        self.writer.submit(
+            AuditRecord(
+                action=action,
+                org_id=actor.org_id if actor else org_id,
+                actor_id=actor.user_id if actor and actor.via != "local" else None,
+                resource_type=resource_type,
+                resource_id=resource_id,
+                status=status,
+                ip=request.ip if request else None,
+                user_agent=(request.user_agent or "")[:300] if request else None,
+                detail=detail or {},
+            )
+        )
+
+    async def _write(self, batch: list[AuditRecord]) -> None:
+        async with self._db.session() as session:
+            session.add_all(
+                AuditEvent(
+                    id=new_id(),
+                    org_id=r.org_id,
+                    actor_id=r.actor_id,
+                    action=r.action,
+                    resource_type=r.resource_type,
+                    resource_id=r.resource_id,
+                    status=r.status,
+                    ip=r.ip,
+                    user_agent=r.user_agent,
+                    detail=r.detail,
+                    created_at=utcnow(),
+                )
+                for r in batch
+            )
+            await session.commit()

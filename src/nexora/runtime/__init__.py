@@ -1,0 +1,1 @@
+"""Runs: the queue, workers, the step executor with checkpoints, events and their streams."""

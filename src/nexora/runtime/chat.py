@@ -1,0 +1,125 @@
+"""Chat on top of runs: one active run per session; a second message attaches to it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nexora.auth.actor import Actor
+from nexora.errors import InvalidInput, NotFound
+from nexora.runtime.events import ACTIVE
+from nexora.runtime.service import RunService
+from nexora.storage.models import ChatSession, Run
+
+
+@dataclass(frozen=True, slots=True)
+class ChatTurn:
+    run: Run
+    session: ChatSession
+    attached: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SessionMessage:
+    role: str
+    content: str
+    run_id: str
+    status: str
+    created_at: Any
+
+
+class ChatService:
+    def __init__(self, runs: RunService) -> None:
+        self.runs = runs
+        # Serialises attach-or-start per session within a process.
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def send(
+        self,
+        db: AsyncSession,
+        actor: Actor,
+        agent_id: str | None,
+        session_id: str | None,
+        message: str,
+        channel: str = "console",
+    ) -> ChatTurn:
+        if session_id is None:
+            if agent_id is None:
+                raise InvalidInput("agent_id: required to start a new session")
+            view = await self.runs.agents.get(db, actor, agent_id)
+            chat = ChatSession(
+                org_id=actor.org_id, agent_id=view.record.id, user_id=actor.user_id, channel=channel
+            )
+            db.add(chat)
+            await db.flush()
+        else:
+            chat = await self.session(db, actor, session_id)
+            if agent_id is not None and agent_id != chat.agent_id:
+                raise InvalidInput("agent_id: this session belongs to another agent")
+        async with self._locks[chat.id]:
+            active = await self.active_run(db, chat.id)
+            if active is not None:
+                await db.commit()
+                return ChatTurn(active, chat, attached=True)
+            run = await self.runs.create(db, actor, chat.agent_id, message, session=chat)
+        return ChatTurn(run, chat, attached=False)
+
+    async def active_run(self, db: AsyncSession, session_id: str) -> Run | None:
+        return await db.scalar(
+            select(Run)
+            .where(Run.session_id == session_id, Run.status.in_([s.value for s in ACTIVE]))
+            .order_by(Run.created_at.desc())
+            .limit(1)
+        )
+
+    async def stop(self, db: AsyncSession, actor: Actor, session_id: str) -> Run | None:
+        chat = await self.session(db, actor, session_id)
+        active = await self.active_run(db, chat.id)
+        if active is None:
+            return None
+        return await self.runs.cancel(db, actor, active.id)
+
+    async def session(self, db: AsyncSession, actor: Actor, session_id: str) -> ChatSession:
+        chat = await db.get(ChatSession, session_id)
+        if chat is None or chat.org_id != actor.org_id or chat.user_id != actor.user_id:
+            raise NotFound("session not found")
+        return chat
+
+    async def sessions(
+        self, db: AsyncSession, actor: Actor, agent_id: str | None, offset: int, limit: int
+    ) -> tuple[list[ChatSession], int]:
+        where = [ChatSession.org_id == actor.org_id, ChatSession.user_id == actor.user_id]
+        if agent_id is not None:
+            where.append(ChatSession.agent_id == agent_id)
+        total = await db.scalar(select(func.count()).select_from(ChatSession).where(*where)) or 0
+        rows = await db.scalars(
+            select(ChatSession)
+            .where(*where)
+            .order_by(ChatSession.updated_at.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return list(rows), int(total)
+
+    async def messages(
+        self, db: AsyncSession, actor: Actor, session_id: str
+    ) -> list[SessionMessage]:
+        """A session's messages are its runs: the input, then the answer once there is one."""
+        chat = await self.session(db, actor, session_id)
+        runs = await db.scalars(
+            select(Run).where(Run.session_id == chat.id).order_by(Run.created_at)
+        )
+        messages: list[SessionMessage] = []
+        for run in runs:
+            messages.append(SessionMessage("user", run.input, run.id, run.status, run.created_at))
+            if run.output is not None:
+                finished = run.finished_at or run.updated_at
+                messages.append(
+                    SessionMessage("assistant", run.output, run.id, run.status, finished)
+                )
+        return messages

@@ -1,0 +1,252 @@
+"""Executes one claimed run step by step, checkpointing after every step.
+
+A step is one model request or one round of tool calls. After each, the messages it added are
+stored with the run's events in one fenced transaction. A run resumed by another worker
+rebuilds its history from those checkpoints and continues: completed model calls and tool
+executions are never repeated. Tool results are checkpointed as the pending request of the
+next model step, which is what makes that hold for tools too.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic_ai import Agent
+from pydantic_ai.messages import (
+    FunctionToolCallEvent,
+    FunctionToolResultEvent,
+    ModelMessage,
+    PartDeltaEvent,
+    PartStartEvent,
+    TextPart,
+    TextPartDelta,
+)
+from pydantic_ai.usage import UsageLimits
+from pydantic_graph import End
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nexora.agents.pool import ActiveAgent
+from nexora.runtime.events import EventType
+from nexora.runtime.history import (
+    context_messages,
+    dump_messages,
+    load_messages,
+    session_history,
+    steps_of,
+)
+from nexora.runtime.queue import Lease
+from nexora.runtime.recorder import EventRecorder
+from nexora.runtime.usage import Principal, UsageRecorder, current_principal
+from nexora.storage.base import new_id, utcnow
+from nexora.storage.models import Run, RunStep
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StepState:
+    index: int
+    prompt_tokens: int
+    completion_tokens: int
+    checkpointed: int
+
+
+class RunCancelled(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ModelHandle:
+    """What the executor needs of a resolved model."""
+
+    provider: str
+    name: str
+    model: Any  # pydantic_ai.models.Model
+
+
+class StepExecutor:
+    """Runs the agent loop of one run; the worker owns claiming, cancelling and finishing."""
+
+    def __init__(self, recorder: EventRecorder, usage: UsageRecorder, max_steps: int) -> None:
+        self.recorder = recorder
+        self.usage = usage
+        self.max_steps = max_steps
+
+    async def execute(
+        self, run: Run, lease: Lease, agent: ActiveAgent, model: ModelHandle, toolset: Any
+    ) -> tuple[str, StepState]:
+        db = self.recorder.db
+        async with db.session() as session:
+            steps = await steps_of(session, run.id)
+            history: list[ModelMessage] = context_messages(run.context)
+            history += await session_history(session, run)
+        for step in steps:
+            history.extend(load_messages(step.messages))
+        state = StepState(
+            index=len(steps),
+            prompt_tokens=sum(s.prompt_tokens for s in steps),
+            completion_tokens=sum(s.completion_tokens for s in steps),
+            checkpointed=len(history),
+        )
+        resumed = bool(steps) or run.attempts > 1
+        await self.recorder.emit(
+            EventType.RUN_RESUMED if resumed else EventType.RUN_STARTED,
+            {
+                "agent_id": run.agent_id,
+                "model": f"{model.provider}:{model.name}",
+                "attempt": run.attempts,
+                "from_step": state.index,
+            },
+        )
+        current_principal.set(Principal(run.user_id, run.org_id))
+        runner: Agent[None, str] = agent.runner
+        prompt = None if steps else run.input
+        async with runner.iter(
+            prompt,
+            message_history=history or None,
+            model=model.model,
+            toolsets=[toolset],
+            usage_limits=UsageLimits(request_limit=self.max_steps),
+        ) as agent_run:
+            previous: Any = None
+            request_started = 0.0
+            usage_before = (0, 0)
+            async for node in agent_run:
+                if previous is not None and not Agent.is_user_prompt_node(previous):
+                    pending = [node.request] if Agent.is_model_request_node(node) else []
+                    kind = "model" if Agent.is_model_request_node(previous) else "tools"
+                    if kind == "model":
+                        usage = agent_run.usage
+                        used = (
+                            usage.input_tokens - usage_before[0],
+                            usage.output_tokens - usage_before[1],
+                        )
+                        usage_before = (usage.input_tokens, usage.output_tokens)
+                        await self._model_done(run, model, used, request_started)
+                    else:
+                        used = (0, 0)
+                    await self._checkpoint(
+                        run, state, kind, agent_run.all_messages() + pending, used
+                    )
+                if Agent.is_model_request_node(node):
+                    await self.recorder.emit(
+                        EventType.STEP_STARTED, {"index": state.index, "kind": "model"}
+                    )
+                    request_started = time.perf_counter()
+                    async with node.stream(agent_run.ctx) as stream:
+                        async for event in stream:
+                            await self._model_event(event)
+                elif Agent.is_call_tools_node(node):
+                    await self.recorder.emit(
+                        EventType.STEP_STARTED, {"index": state.index, "kind": "tools"}
+                    )
+                    async with node.stream(agent_run.ctx) as stream:
+                        async for event in stream:
+                            await self._tool_event(event)
+                elif isinstance(node, End):
+                    break
+                previous = node
+            assert agent_run.result is not None
+            output = str(agent_run.result.output)
+            final = agent_run.all_messages()
+        if len(final) > state.checkpointed:
+            await self._checkpoint(run, state, "final", final, (0, 0))
+        return output, state
+
+    async def _model_event(self, event: object) -> None:
+        if isinstance(event, PartStartEvent) and isinstance(event.part, TextPart):
+            if event.part.content:
+                await self.recorder.emit(EventType.LLM_TOKEN, {"delta": event.part.content})
+        elif (
+            isinstance(event, PartDeltaEvent)
+            and isinstance(event.delta, TextPartDelta)
+            and event.delta.content_delta
+        ):
+            await self.recorder.emit(EventType.LLM_TOKEN, {"delta": event.delta.content_delta})
+
+    async def _tool_event(self, event: object) -> None:
+        if isinstance(event, FunctionToolCallEvent):
+            await self.recorder.emit(
+                EventType.TOOL_CALLED,
+                {
+                    "tool": event.part.tool_name,
+                    "call_id": event.part.tool_call_id,
+                    "args": event.part.args_as_dict(),
+                },
+            )
+        elif isinstance(event, FunctionToolResultEvent):
+            content = event.part.model_response_str()
+            await self.recorder.emit(
+                EventType.TOOL_RESULT,
+                {
+                    "tool": event.part.tool_name,
+                    "call_id": event.part.tool_call_id,
+                    "content": content[:20_000],
+                    "truncated": len(content) > 20_000,
+                },
+            )
+
+    async def _model_done(
+        self, run: Run, model: ModelHandle, used: tuple[int, int], started: float
+    ) -> None:
+        await self.recorder.emit(
+            EventType.LLM_CALLED,
+            {
+                "provider": model.provider,
+                "model": model.name,
+                "prompt_tokens": used[0],
+                "completion_tokens": used[1],
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+        try:
+            self.usage.record(
+                provider=model.provider,
+                model=model.name,
+                prompt_tokens=used[0],
+                completion_tokens=used[1],
+                agent_id=run.agent_id,
+                run_id=run.id,
+            )
+        except Exception:
+            log.exception("token usage not recorded for run %s", run.id)
+
+    async def _checkpoint(
+        self, run: Run, state: StepState, kind: str, full: list[ModelMessage], used: tuple[int, int]
+    ) -> None:
+        added = full[state.checkpointed :]
+        if not added:
+            return
+        index = state.index
+        state.prompt_tokens += used[0]
+        state.completion_tokens += used[1]
+        totals = (state.prompt_tokens, state.completion_tokens)
+
+        async def store(session: AsyncSession) -> None:
+            session.add(
+                RunStep(
+                    id=new_id(),
+                    run_id=run.id,
+                    index=index,
+                    kind=kind,
+                    messages=dump_messages(added),
+                    prompt_tokens=used[0],
+                    completion_tokens=used[1],
+                    created_at=utcnow(),
+                )
+            )
+            await session.execute(
+                update(Run)
+                .where(Run.id == run.id)
+                .values(step_count=index + 1, prompt_tokens=totals[0], completion_tokens=totals[1])
+                .execution_options(synchronize_session=False)
+            )
+
+        await self.recorder.emit(EventType.STEP_COMPLETED, {"index": index, "kind": kind})
+        await self.recorder.flush(also=store)
+        state.index += 1
+        state.checkpointed = len(full)

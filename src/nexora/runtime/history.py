@@ -1,0 +1,70 @@
+"""A run's message history, rebuilt from checkpoints: the session so far plus its own steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelMessagesTypeAdapter,
+    ModelRequest,
+    ModelResponse,
+    SystemPromptPart,
+    TextPart,
+    UserPromptPart,
+)
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nexora.runtime.events import RunStatus
+from nexora.storage.models import Run, RunStep
+
+
+def dump_messages(messages: list[ModelMessage]) -> list[Any]:
+    dumped: list[Any] = ModelMessagesTypeAdapter.dump_python(messages, mode="json")
+    return dumped
+
+
+def load_messages(data: list[Any]) -> list[ModelMessage]:
+    return ModelMessagesTypeAdapter.validate_python(data)
+
+
+def context_messages(context: list[dict[str, str]]) -> list[ModelMessage]:
+    """Earlier turns a client sent with its request (OpenAI-style role/content pairs)."""
+    messages: list[ModelMessage] = []
+    for item in context:
+        role, content = item.get("role"), item.get("content", "")
+        if role == "system":
+            messages.append(ModelRequest(parts=[SystemPromptPart(content)]))
+        elif role == "assistant":
+            messages.append(ModelResponse(parts=[TextPart(content)]))
+        else:
+            messages.append(ModelRequest(parts=[UserPromptPart(content)]))
+    return messages
+
+
+async def steps_of(session: AsyncSession, run_id: str) -> list[RunStep]:
+    rows = await session.scalars(
+        select(RunStep).where(RunStep.run_id == run_id).order_by(RunStep.index)
+    )
+    return list(rows)
+
+
+async def session_history(session: AsyncSession, run: Run) -> list[ModelMessage]:
+    """Completed earlier runs of the same session, oldest first."""
+    if run.session_id is None:
+        return []
+    earlier = await session.scalars(
+        select(Run.id)
+        .where(
+            Run.session_id == run.session_id,
+            Run.status == RunStatus.COMPLETED,
+            Run.created_at < run.created_at,
+        )
+        .order_by(Run.created_at)
+    )
+    messages: list[ModelMessage] = []
+    for run_id in earlier:
+        for step in await steps_of(session, run_id):
+            messages.extend(load_messages(step.messages))
+    return messages

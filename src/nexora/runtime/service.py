@@ -1,0 +1,162 @@
+"""Runs in the scope of an actor: create, read, list, events, cancel."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nexora.agents.registry import AgentRegistry
+from nexora.auth.actor import Actor
+from nexora.errors import InvalidInput, NotFound
+from nexora.runtime.events import ACTIVE, Event, EventType, RunStatus
+from nexora.runtime.notify import RUN_CANCELLED, RUN_QUEUED, Notifier
+from nexora.storage.base import new_id, utcnow
+from nexora.storage.models import ChatSession, Run, RunEvent
+
+MAX_INPUT_CHARS = 200_000
+
+
+def run_visible_to(actor: Actor) -> ColumnElement[bool]:
+    """Admins see every run of their org; operators see their own."""
+    if actor.is_admin:
+        return Run.org_id == actor.org_id
+    return (Run.org_id == actor.org_id) & (Run.user_id == actor.user_id)
+
+
+def event_of(row: RunEvent) -> Event:
+    return Event(row.run_id, row.seq, row.type, row.created_at, row.payload)
+
+
+class RunService:
+    def __init__(self, agents: AgentRegistry, notifier: Notifier) -> None:
+        self.agents = agents
+        self.notifier = notifier
+
+    async def create(
+        self,
+        db: AsyncSession,
+        actor: Actor,
+        agent_id: str,
+        text: str,
+        *,
+        session: ChatSession | None = None,
+        context: Sequence[dict[str, str]] = (),
+        parent_run_id: str | None = None,
+    ) -> Run:
+        if not text.strip():
+            raise InvalidInput("input: must not be empty")
+        if len(text) > MAX_INPUT_CHARS:
+            raise InvalidInput(f"input: longer than {MAX_INPUT_CHARS} characters")
+        view = await self.agents.get(db, actor, agent_id)
+        run = Run(
+            id=new_id(),
+            org_id=actor.org_id,
+            agent_id=view.record.id,
+            session_id=session.id if session else None,
+            user_id=actor.user_id,
+            parent_run_id=parent_run_id,
+            input=text,
+            context=list(context),
+            status=RunStatus.PENDING,
+        )
+        db.add(run)
+        if session is not None:
+            session.updated_at = utcnow()
+        await db.commit()
+        await self.notifier.notify(RUN_QUEUED, run.id)
+        return run
+
+    async def get(self, db: AsyncSession, actor: Actor, run_id: str) -> Run:
+        run = await db.scalar(select(Run).where(Run.id == run_id, run_visible_to(actor)))
+        if run is None:
+            raise NotFound("run not found")
+        return run
+
+    async def list(
+        self,
+        db: AsyncSession,
+        actor: Actor,
+        *,
+        session_id: str | None = None,
+        agent_id: str | None = None,
+        status: RunStatus | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[Run], int]:
+        where: list[Any] = [run_visible_to(actor)]
+        if session_id is not None:
+            where.append(Run.session_id == session_id)
+        if agent_id is not None:
+            where.append(Run.agent_id == agent_id)
+        if status is not None:
+            where.append(Run.status == status)
+        total = await db.scalar(select(func.count()).select_from(Run).where(*where)) or 0
+        rows = await db.scalars(
+            select(Run).where(*where).order_by(Run.created_at.desc()).offset(offset).limit(limit)
+        )
+        return list(rows), int(total)
+
+    async def events(
+        self,
+        db: AsyncSession,
+        actor: Actor,
+        run_id: str,
+        *,
+        after: int = 0,
+        limit: int = 500,
+        types: Sequence[str] = (),
+    ) -> list[Event]:
+        await self.get(db, actor, run_id)
+        return await stored_events(db, run_id, after=after, limit=limit, types=types)
+
+    async def cancel(self, db: AsyncSession, actor: Actor, run_id: str) -> Run:
+        run = await self.get(db, actor, run_id)
+        if run.status not in ACTIVE:
+            return run
+        pending = await db.execute(
+            update(Run)
+            .where(Run.id == run.id, Run.status == RunStatus.PENDING)
+            .values(
+                status=RunStatus.CANCELLED,
+                cancel_requested=True,
+                finished_at=utcnow(),
+                error="cancelled by request",
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if pending.rowcount == 1:  # type: ignore[attr-defined]
+            last = await db.scalar(select(func.max(RunEvent.seq)).where(RunEvent.run_id == run.id))
+            db.add(
+                RunEvent(
+                    run_id=run.id,
+                    seq=(last or 0) + 1,
+                    type=EventType.RUN_CANCELLED,
+                    created_at=utcnow(),
+                    payload={"status": "cancelled"},
+                )
+            )
+            await db.commit()
+        else:
+            await db.execute(
+                update(Run)
+                .where(Run.id == run.id)
+                .values(cancel_requested=True)
+                .execution_options(synchronize_session=False)
+            )
+            await db.commit()
+            await self.notifier.notify(RUN_CANCELLED, run.id)
+        await db.refresh(run)
+        return run
+
+
+async def stored_events(
+    db: AsyncSession, run_id: str, *, after: int = 0, limit: int = 500, types: Sequence[str] = ()
+) -> list[Event]:
+    query = select(RunEvent).where(RunEvent.run_id == run_id, RunEvent.seq > after)
+    if types:
+        query = query.where(RunEvent.type.in_(list(types)))
+    rows = await db.scalars(query.order_by(RunEvent.seq).limit(limit))
+    return [event_of(row) for row in rows]

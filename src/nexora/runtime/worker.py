@@ -1,0 +1,271 @@
+"""Workers: claim runs from the database, execute them, keep their leases, honour cancels.
+
+The same class serves the in-process workers of `nexora serve` and the `nexora worker`
+processes that scale out on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nexora.agents.pool import AgentPool
+from nexora.agents.registry import AgentRegistry
+from nexora.errors import NexoraError
+from nexora.runtime.bus import EventBus
+from nexora.runtime.events import EventType, RunStatus
+from nexora.runtime.executor import ModelHandle, StepExecutor, StepState
+from nexora.runtime.notify import RUN_CANCELLED, RUN_QUEUED, Notifier
+from nexora.runtime.queue import Lease, LeaseLost, RunQueue
+from nexora.runtime.recorder import EventRecorder, next_seq
+from nexora.runtime.titles import TitleWriter
+from nexora.runtime.usage import UsageRecorder
+from nexora.storage.base import utcnow
+from nexora.storage.models import Run
+from nexora.tools.registry import ToolRegistry
+
+log = logging.getLogger(__name__)
+
+CancelReason = Literal["user", "shutdown", "lease_lost"]
+CANCEL_POLL_SECONDS = 0.5
+
+
+def worker_identity() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class _Running:
+    lease: Lease
+    task: asyncio.Task[None]
+    reason: CancelReason | None = None
+
+
+@dataclass
+class WorkerDeps:
+    queue: RunQueue
+    bus: EventBus
+    notifier: Notifier
+    agents: AgentRegistry
+    pool: AgentPool
+    models: Any  # nexora.providers.resolver.ModelResolver
+    usage: UsageRecorder
+    tools: ToolRegistry
+    titles: TitleWriter
+    max_steps: int = 50
+
+
+@dataclass
+class Worker:
+    deps: WorkerDeps
+    concurrency: int
+    poll_seconds: float = 1.0
+    _running: dict[str, _Running] = field(default_factory=dict)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def start(self) -> None:
+        self.deps.notifier.on(RUN_QUEUED, lambda _: self._wake.set())
+        self.deps.notifier.on(RUN_CANCELLED, lambda run_id: self.cancel(run_id, "user"))
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._claim_loop(), name="worker-claims"),
+            loop.create_task(self._heartbeat_loop(), name="worker-heartbeat"),
+            loop.create_task(self._cancel_poll_loop(), name="worker-cancels"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for running in list(self._running.values()):
+            self.cancel(running.lease.run_id, "shutdown")
+        pending = [r.task for r in self._running.values()] + self._tasks
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    def cancel(self, run_id: str, reason: CancelReason) -> bool:
+        running = self._running.get(run_id)
+        if running is None:
+            return False
+        running.reason = running.reason or reason
+        running.task.cancel()
+        return True
+
+    @property
+    def active_runs(self) -> int:
+        return len(self._running)
+
+    async def _claim_loop(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                while len(self._running) < self.concurrency:
+                    lease = await self.deps.queue.claim()
+                    if lease is None:
+                        break
+                    task = asyncio.get_running_loop().create_task(self._execute(lease))
+                    self._running[lease.run_id] = _Running(lease, task)
+            except Exception:
+                log.exception("claiming runs failed; retrying")
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+
+    async def _heartbeat_loop(self) -> None:
+        interval = max(0.2, self.deps.queue.lease_seconds / 3)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                lost, cancelled = await self.deps.queue.heartbeat(
+                    [r.lease for r in self._running.values()]
+                )
+            except Exception:
+                log.exception("heartbeat failed")
+                continue
+            for run_id in lost:
+                self.cancel(run_id, "lease_lost")
+            for run_id in cancelled:
+                self.cancel(run_id, "user")
+
+    async def _cancel_poll_loop(self) -> None:
+        """Without LISTEN/NOTIFY, cancels from other processes are noticed by polling."""
+        while True:
+            await asyncio.sleep(CANCEL_POLL_SECONDS)
+            if self.deps.notifier.crosses_processes or not self._running:
+                continue
+            try:
+                async with self.deps.queue.db.session() as session:
+                    ids = await session.scalars(
+                        select(Run.id).where(
+                            Run.id.in_(list(self._running)), Run.cancel_requested.is_(True)
+                        )
+                    )
+                    for run_id in list(ids):
+                        self.cancel(run_id, "user")
+            except Exception:
+                log.exception("cancel poll failed")
+
+    async def _execute(self, lease: Lease) -> None:
+        recorder: EventRecorder | None = None
+        try:
+            async with self.deps.queue.db.session() as session:
+                run = await session.get(Run, lease.run_id)
+                assert run is not None
+                first_seq = await next_seq(session, run.id, resumed=run.attempts > 1)
+            recorder = EventRecorder(
+                self.deps.queue, self.deps.bus, self.deps.notifier, lease, first_seq
+            )
+            await self._run_to_end(run, lease, recorder)
+        except LeaseLost:
+            log.info("run %s: lease lost, another worker continues it", lease.run_id)
+        except Exception:
+            log.exception("run %s: worker error", lease.run_id)
+        finally:
+            if recorder is not None:
+                await recorder.close()
+            self._running.pop(lease.run_id, None)
+            self._wake.set()
+
+    async def _run_to_end(self, run: Run, lease: Lease, recorder: EventRecorder) -> None:
+        executor = StepExecutor(recorder, self.deps.usage, self.deps.max_steps)
+        state = StepState(run.step_count, run.prompt_tokens, run.completion_tokens, 0)
+        try:
+            async with self.deps.queue.db.session() as session:
+                view = await self.deps.agents.for_run(session, run.org_id, run.agent_id)
+                resolved = await self.deps.models.resolve(session, run.org_id, view.config.model)
+            agent = self.deps.pool.acquire(view)
+            toolset = self.deps.tools.toolset(view.config.tools)
+            model = ModelHandle(resolved.provider, resolved.model_name, resolved.model)
+            await self._set_model(lease, f"{model.provider}:{model.name}")
+            output, state = await executor.execute(run, lease, agent, model, toolset)
+        except asyncio.CancelledError:
+            reason = self._running[lease.run_id].reason if lease.run_id in self._running else None
+            if reason == "user":
+                await asyncio.shield(
+                    self._finish(
+                        recorder, run, RunStatus.CANCELLED, state, None, "cancelled by request"
+                    )
+                )
+            elif reason == "shutdown":
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(recorder.flush())
+                await asyncio.shield(self.deps.queue.release(lease))
+            return
+        except LeaseLost:
+            raise
+        except NexoraError as exc:
+            await self._finish(recorder, run, RunStatus.FAILED, state, None, exc.detail)
+            return
+        except Exception as exc:
+            log.warning("run %s failed: %s", run.id, exc, exc_info=True)
+            await self._finish(recorder, run, RunStatus.FAILED, state, None, _describe(exc))
+            return
+        await self._finish(recorder, run, RunStatus.COMPLETED, state, output, None)
+        if run.session_id is not None:
+            self.deps.titles.schedule(run, model)
+
+    async def _set_model(self, lease: Lease, ref: str) -> None:
+        async with self.deps.queue.db.session() as session:
+            await self.deps.queue.fence(session, lease)
+            await session.execute(
+                update(Run)
+                .where(Run.id == lease.run_id)
+                .values(model=ref)
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+
+    async def _finish(
+        self,
+        recorder: EventRecorder,
+        run: Run,
+        status: RunStatus,
+        state: StepState,
+        output: str | None,
+        error: str | None,
+    ) -> None:
+        usage = {
+            "prompt_tokens": state.prompt_tokens,
+            "completion_tokens": state.completion_tokens,
+            "total_tokens": state.prompt_tokens + state.completion_tokens,
+        }
+        event_type = {
+            RunStatus.COMPLETED: EventType.RUN_COMPLETED,
+            RunStatus.FAILED: EventType.RUN_FAILED,
+            RunStatus.CANCELLED: EventType.RUN_CANCELLED,
+        }[status]
+        payload: dict[str, Any] = {"status": status.value, "usage": usage}
+        if output is not None:
+            payload["output"] = output
+        if error is not None:
+            payload["error"] = error
+        await recorder.emit(event_type, payload)
+
+        async def mark(session: AsyncSession) -> None:
+            await session.execute(
+                update(Run)
+                .where(Run.id == run.id)
+                .values(
+                    status=status,
+                    output=output,
+                    error=error,
+                    finished_at=utcnow(),
+                    lease_owner=None,
+                    lease_expires_at=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+
+        await recorder.flush(also=mark)
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc) or exc.__class__.__name__
+    return f"{exc.__class__.__name__}: {text}"[:2000]

@@ -1,0 +1,1 @@
+"""Tools agents may call, by stable name."""
