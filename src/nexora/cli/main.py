@@ -9,6 +9,7 @@ from nexora.cli import agents, db, users
 from nexora.cli.doctor import doctor
 from nexora.cli.init import init
 from nexora.cli.serve import serve
+from nexora.cli.worker import worker
 
 app = typer.Typer(
     name="nexora",
@@ -19,6 +20,7 @@ app = typer.Typer(
 app.command()(init)
 app.command()(serve)
 app.command()(doctor)
+app.command()(worker)
 app.add_typer(users.app, name="users")
 app.add_typer(agents.app, name="agents")
 app.add_typer(db.app, name="db")
