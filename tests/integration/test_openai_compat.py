@@ -69,7 +69,9 @@ def test_completion_streaming_with_usage(
     assert chunks[-1].usage is not None and chunks[-1].usage.total_tokens == 12
 
 
-def test_errors_reach_the_sdk(admin: httpx.Client, sdk: openai.OpenAI, llm: FakeOpenAIServer) -> None:
+def test_errors_reach_the_sdk(
+    admin: httpx.Client, sdk: openai.OpenAI, llm: FakeOpenAIServer
+) -> None:
     with pytest.raises(openai.NotFoundError):
         sdk.chat.completions.create(model="nobody", messages=[{"role": "user", "content": "x"}])
     ok(admin.post("/api/agents", json={"name": "writer"}), 201)

@@ -7,11 +7,20 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from nexora.config import Settings
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.support.api import assert_problem, login, ok
 from tests.support.server import RunningServer
 
 KEY = "sk-secret-0123456789"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """No model from the environment: these tests configure providers through the API."""
+    return settings.model_copy(
+        update={"default_model": None, "openai_base_url": None, "openai_api_key": None}
+    )
 
 
 @pytest.fixture

@@ -70,8 +70,9 @@ def test_killed_worker_run_resumes_without_repeating_steps(
     llm.reply_text("The answer is 42.", usage=(30, 6))
 
     with httpx.Client(base_url=api_only.url) as anon:
-        token = ok(anon.post("/api/auth/login", json={"username": "admin",
-                                                      "password": "admin-password-1"}))
+        token = ok(
+            anon.post("/api/auth/login", json={"username": "admin", "password": "admin-password-1"})
+        )
     admin = api_only.client(token["access_token"])
     agent = ok(admin.post("/api/agents", json={"name": "calc", "tools": ["add"]}), 201)
     run = ok(admin.post("/api/runs", json={"agent_id": agent["id"], "input": "40+2?"}), 201)

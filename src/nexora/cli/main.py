@@ -8,6 +8,7 @@ from nexora import __version__
 from nexora.cli import agents, db, users
 from nexora.cli.doctor import doctor
 from nexora.cli.init import init
+from nexora.cli.runs import export, run, tail
 from nexora.cli.serve import serve
 from nexora.cli.worker import worker
 
@@ -21,6 +22,9 @@ app.command()(init)
 app.command()(serve)
 app.command()(doctor)
 app.command()(worker)
+app.command()(run)
+app.command()(tail)
+app.command()(export)
 app.add_typer(users.app, name="users")
 app.add_typer(agents.app, name="agents")
 app.add_typer(db.app, name="db")

@@ -117,7 +117,9 @@ class StepExecutor:
             usage_before = (0, 0)
             async for node in agent_run:
                 if previous is not None and not Agent.is_user_prompt_node(previous):
-                    pending = [node.request] if Agent.is_model_request_node(node) else []
+                    pending: list[ModelMessage] = (
+                        [node.request] if Agent.is_model_request_node(node) else []
+                    )
                     kind = "model" if Agent.is_model_request_node(previous) else "tools"
                     if kind == "model":
                         usage = agent_run.usage

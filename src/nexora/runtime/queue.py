@@ -58,7 +58,8 @@ class RunQueue:
             ),
         )
 
-    async def claim(self) -> Lease | None:
+    async def claim(self, run_id: str | None = None) -> Lease | None:
+        """Claims the oldest claimable run (or `run_id` only) within the concurrency limits."""
         async with self._local_claim_lock, self.db.session() as session:
             if not self.db.is_sqlite:
                 await session.execute(text(f"SELECT pg_advisory_xact_lock({_CLAIM_LOCK_KEY})"))
@@ -69,14 +70,12 @@ class RunQueue:
                 if (running or 0) >= self.limits.global_running:
                     await session.commit()
                     return None
-            candidates = (
-                await session.execute(
-                    select(Run.id, Run.org_id, Run.lease_epoch)
-                    .where(self._claimable(now))  # type: ignore[arg-type]
-                    .order_by(Run.created_at)
-                    .limit(50)
-                )
-            ).all()
+            query = select(Run.id, Run.org_id, Run.lease_epoch).where(
+                self._claimable(now)  # type: ignore[arg-type]
+            )
+            if run_id is not None:
+                query = query.where(Run.id == run_id)
+            candidates = (await session.execute(query.order_by(Run.created_at).limit(50))).all()
             org_running: dict[str, int] = {}
             if self.limits.per_org_running is not None and candidates:
                 rows = await session.execute(

@@ -50,7 +50,7 @@ class RunService:
             raise InvalidInput("input: must not be empty")
         if len(text) > MAX_INPUT_CHARS:
             raise InvalidInput(f"input: longer than {MAX_INPUT_CHARS} characters")
-        view = await self.agents.get(db, actor, agent_id)
+        view = await self.agents.find(db, actor, agent_id)
         run = Run(
             id=new_id(),
             org_id=actor.org_id,
@@ -75,7 +75,7 @@ class RunService:
             raise NotFound("run not found")
         return run
 
-    async def list(
+    async def search(
         self,
         db: AsyncSession,
         actor: Actor,

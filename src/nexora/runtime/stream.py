@@ -32,12 +32,12 @@ async def follow(db: Database, bus: EventBus, run_id: str, after: int) -> AsyncI
                 status = None
                 if not stored:
                     status = await session.scalar(select(Run.status).where(Run.id == run_id))
-            for event in sorted({e.seq: e for e in [*stored, *tail]}.values(), key=lambda e: e.seq):
-                if event.seq <= last:
+            for caught_up in sorted({e.seq: e for e in [*stored, *tail]}.values(), key=_seq):
+                if caught_up.seq <= last:
                     continue
-                yield event
-                last = event.seq
-                if event.is_terminal:
+                yield caught_up
+                last = caught_up.seq
+                if caught_up.is_terminal:
                     return
             if len(stored) == 1000:
                 continue
@@ -60,6 +60,10 @@ async def follow(db: Database, bus: EventBus, run_id: str, after: int) -> AsyncI
                 if event.is_terminal:
                     return
                 timeout = None if bus.executing_here(run_id) else REMOTE_POLL_SECONDS
+
+
+def _seq(event: Event) -> int:
+    return event.seq
 
 
 async def _next_live(

@@ -75,7 +75,7 @@ class Worker:
 
     def start(self) -> None:
         self.deps.notifier.on(RUN_QUEUED, lambda _: self._wake.set())
-        self.deps.notifier.on(RUN_CANCELLED, lambda run_id: self.cancel(run_id, "user"))
+        self.deps.notifier.on(RUN_CANCELLED, self._cancel_requested)
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._claim_loop(), name="worker-claims"),
@@ -97,6 +97,20 @@ class Worker:
             return False
         running.reason = running.reason or reason
         running.task.cancel()
+        return True
+
+    def _cancel_requested(self, run_id: str) -> None:
+        self.cancel(run_id, "user")
+
+    async def run_now(self, run_id: str) -> bool:
+        """Claims and executes one run in the caller's task (the CLI's local mode)."""
+        lease = await self.deps.queue.claim(run_id)
+        if lease is None:
+            return False
+        task = asyncio.current_task()
+        assert task is not None
+        self._running[run_id] = _Running(lease, task)
+        await self._execute(lease)
         return True
 
     @property

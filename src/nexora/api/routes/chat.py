@@ -151,7 +151,7 @@ async def list_session_runs(
     limit: int = Query(default=50, ge=1, le=200),
 ) -> RunPage:
     chat_session = await platform.chat.session(db, actor, session_id)
-    runs, total = await platform.runs.list(
+    runs, total = await platform.runs.search(
         db, actor, session_id=chat_session.id, offset=(page - 1) * limit, limit=limit
     )
     return RunPage(items=[RunPublic.of(r) for r in runs], total=total, page=page, limit=limit)

@@ -112,7 +112,7 @@ async def list_runs(
     page: int = Query(default=1, ge=1, le=100_000),
     limit: int = Query(default=50, ge=1, le=200),
 ) -> RunPage:
-    runs, total = await platform.runs.list(
+    runs, total = await platform.runs.search(
         db, actor, agent_id=agent_id, status=status, offset=(page - 1) * limit, limit=limit
     )
     return RunPage(items=[RunPublic.of(r) for r in runs], total=total, page=page, limit=limit)
