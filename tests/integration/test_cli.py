@@ -12,6 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from nexora.cli.main import app
+from tests.fakes.openai_server import FakeOpenAIServer
 
 runner = CliRunner()
 
@@ -86,11 +87,19 @@ def test_reload_indexes_restored_agent_folders(home: Path, tmp_path: Path) -> No
 
 
 def test_doctor_reports_and_says_what_to_fix(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEXORA_DETECT_LOCAL_MODELS", "false")
     fresh = runner.invoke(app, ["doctor"])
     assert fresh.exit_code == 1 and "nexora init" in fresh.output
     assert runner.invoke(app, ["init"]).exit_code == 0
-    healthy = runner.invoke(app, ["doctor"])
+    no_model = runner.invoke(app, ["doctor"])
+    assert no_model.exit_code == 1 and "NEXORA_DEFAULT_MODEL" in no_model.output
+    with FakeOpenAIServer() as llm:
+        monkeypatch.setenv("OPENAI_BASE_URL", llm.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        monkeypatch.setenv("NEXORA_DEFAULT_MODEL", "openai:fake-model")
+        healthy = runner.invoke(app, ["doctor"])
     assert healthy.exit_code == 0, healthy.output
+    assert "openai:fake-model" in healthy.output
     monkeypatch.setenv("NEXORA_DB_URL", "postgresql://nobody@127.0.0.1:1/none")
     broken = runner.invoke(app, ["doctor"])
     assert broken.exit_code == 1 and "NEXORA_DB_URL" in broken.output

@@ -18,6 +18,7 @@ from tests.fakes.openai_server import FakeOpenAIServer
 from tests.support.api import ok
 from tests.support.runs import events_of, wait_for_run
 from tests.support.server import RunningServer, run_server
+from tests.support.sse import stream
 
 
 @pytest.fixture
@@ -110,3 +111,39 @@ def test_killed_worker_run_resumes_without_repeating_steps(
     assert types.count("tool.called") == 1 and types.count("run.resumed") == 1
     assert types[-1] == "run.completed"
     admin.close()
+
+
+@pytest.mark.slow
+def test_events_and_cancel_cross_processes(
+    api_only: RunningServer, settings: Settings, llm: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    """A run executing in a worker process streams through the API process and is cancelled
+    from it (LISTEN/NOTIFY on PostgreSQL, polling on SQLite)."""
+    words = [f"w{i} " for i in range(20)]
+    llm.reply_text("".join(words), chunks=words)
+    llm.reply_slow(60)
+    with httpx.Client(base_url=api_only.url) as anon:
+        token = ok(
+            anon.post("/api/auth/login", json={"username": "admin", "password": "admin-password-1"})
+        )
+    admin = api_only.client(token["access_token"])
+    agent = ok(admin.post("/api/agents", json={"name": "remote"}), 201)
+    worker = _start_worker(settings, tmp_path / "tools.log")
+    try:
+        run = ok(admin.post("/api/runs", json={"agent_id": agent["id"], "input": "go"}), 201)
+        events = stream(admin, "GET", f"/api/runs/{run['id']}/stream")
+        assert events[-1].event == "run.completed"
+        text = "".join(e.json["payload"]["delta"] for e in events if e.event == "llm.token")
+        assert text == "".join(words)
+
+        slow = ok(admin.post("/api/runs", json={"agent_id": agent["id"], "input": "slow"}), 201)
+        _wait(lambda: len(llm.chat_requests) >= 2, 30, "the slow model call")
+        started = time.monotonic()
+        ok(admin.post(f"/api/runs/{slow['id']}/cancel"))
+        done = wait_for_run(admin, slow["id"], seconds=10)
+        assert done["status"] == "cancelled"
+        assert time.monotonic() - started < 1.5
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=30)
+        admin.close()

@@ -84,9 +84,52 @@ async def _database_checks(settings: Settings) -> list[Check]:
                 "run `nexora db upgrade` (also applied at `nexora serve`)",
             )
         )
+        if current == head:
+            checks += await _model_checks(settings, db)
         return checks
     finally:
         await db.dispose()
+
+
+async def _model_checks(settings: Settings, db: Database) -> list[Check]:
+    """Providers of the default org, and whether a model is usable at all."""
+    from sqlalchemy import select
+
+    from nexora.auth.keys import load_or_create_key
+    from nexora.errors import ModelNotConfigured
+    from nexora.governance.secrets import SecretBox
+    from nexora.providers.resolver import ModelResolver
+    from nexora.storage.models import Org
+    from nexora.tenancy.orgs import DEFAULT_ORG
+
+    secrets = SecretBox(load_or_create_key(settings.home / "keys" / "secret.key"))
+    resolver = ModelResolver(settings, secrets)
+    checks: list[Check] = []
+    try:
+        async with db.session() as session:
+            org_id = await session.scalar(select(Org.id).where(Org.name == DEFAULT_ORG))
+            if org_id is None:
+                return [Check("models", False, "no default organization", "run `nexora init`")]
+            for status in await resolver.check(session, org_id):
+                checks.append(
+                    Check(
+                        f"provider {status.name}",
+                        status.configured and status.reachable,
+                        status.detail,
+                        "check its base URL, key and proxy (PUT /api/admin/providers/{name})"
+                        if status.configured
+                        else "",
+                        warning=not status.configured,
+                    )
+                )
+            try:
+                default = await resolver.default_ref(session, org_id)
+                checks.append(Check("default model", True, default))
+            except ModelNotConfigured as exc:
+                checks.append(Check("default model", False, "none usable", exc.detail))
+    finally:
+        await resolver.aclose()
+    return checks
 
 
 def doctor() -> None:
