@@ -10,6 +10,16 @@ from nexora.storage.models.core import (
     ProviderSetting,
     User,
 )
+from nexora.storage.models.governance import (
+    AgentGrant,
+    Approval,
+    AuditChainHead,
+    CapabilityPolicy,
+    McpServer,
+    Quota,
+    RuntimeConfig,
+    Secret,
+)
 from nexora.storage.models.runtime import (
     AuditEvent,
     ChatSession,
@@ -20,18 +30,26 @@ from nexora.storage.models.runtime import (
 )
 
 __all__ = [
+    "AgentGrant",
     "AgentRecord",
     "ApiKey",
+    "Approval",
+    "AuditChainHead",
     "AuditEvent",
     "AuthSession",
+    "CapabilityPolicy",
     "ChatSession",
+    "McpServer",
     "Membership",
     "Org",
     "Project",
     "ProviderSetting",
+    "Quota",
     "Run",
     "RunEvent",
     "RunStep",
+    "RuntimeConfig",
+    "Secret",
     "TokenUsage",
     "User",
 ]

@@ -113,9 +113,14 @@ class TokenUsage(IdMixin, OrgScopedMixin, Base):
 
 
 class AuditEvent(IdMixin, Base):
+    """Append-only: each event's hash covers its fields and the previous event's hash."""
+
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_org_time", "org_id", "created_at"),)
 
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True, default=None)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    hash: Mapped[str | None] = mapped_column(String(64), default=None)
     org_id: Mapped[str | None] = mapped_column(String(36), default=None)
     actor_id: Mapped[str | None] = mapped_column(String(36), default=None)
     action: Mapped[str] = mapped_column(String(64))
