@@ -29,7 +29,10 @@ def test_admin_creates_org_user_agent_and_other_org_gets_404(
     server: RunningServer, admin: httpx.Client, anon: httpx.Client
 ) -> None:
     agent = ok(admin.post("/api/agents", json={"name": "writer", "persona": "You write."}), 201)
-    ok(admin.post("/api/admin/users", json={"username": "olga", "password": "password-123"}), 201)
+    olga = ok(
+        admin.post("/api/admin/users", json={"username": "olga", "password": "password-123"}), 201
+    )
+    ok(admin.post("/api/admin/grants", json={"user_id": olga["id"], "agent_id": agent["id"]}), 201)
     _, other_admin = _org_with_admin(admin, "acme")
 
     other = auth(login(anon, other_admin, "password-123"))
@@ -40,7 +43,7 @@ def test_admin_creates_org_user_agent_and_other_org_gets_404(
 
     # The same name is free in another org.
     ok(anon.post("/api/agents", json={"name": "writer"}, headers=other), 201)
-    # The operator of the first org sees the first org's agent.
+    # The operator of the first org, granted the agent, sees it.
     operator = auth(login(anon, "olga", "password-123"))
     assert [a["name"] for a in ok(anon.get("/api/agents", headers=operator))] == ["writer"]
 

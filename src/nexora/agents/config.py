@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Literal
 
 import yaml
@@ -88,7 +89,17 @@ class AgentConfigError(ValueError):
     """An agent.yaml that cannot be used; the message says where and why."""
 
 
+@lru_cache(maxsize=4096)
+def _parse_cached(text: str, source: str) -> AgentFile:
+    return _parse(text, source)
+
+
 def parse_agent_yaml(text: str, source: str) -> AgentFile:
+    """Parses and validates an agent file; the same text is parsed once (callers get a copy)."""
+    return _parse_cached(text, source).model_copy(deep=True)
+
+
+def _parse(text: str, source: str) -> AgentFile:
     try:
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:

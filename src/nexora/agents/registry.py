@@ -21,7 +21,7 @@ from nexora.agents.files import AgentFiles
 from nexora.auth.actor import Actor
 from nexora.errors import Conflict, Forbidden, NotFound
 from nexora.storage.base import new_id, utcnow
-from nexora.storage.models import AgentRecord, Org, Project
+from nexora.storage.models import AgentGrant, AgentRecord, Org, Project
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,15 @@ class AgentView:
 
 
 def visible_to(actor: Actor) -> ColumnElement[bool]:
-    """The one predicate that decides which agents an actor may see."""
-    return AgentRecord.org_id == actor.org_id
+    """The one predicate that decides which agents an actor may see and use: every agent of
+    the org for its admins, the granted ones for everybody else."""
+    in_org = AgentRecord.org_id == actor.org_id
+    if actor.is_admin:
+        return in_org
+    granted = select(AgentGrant.agent_id).where(
+        AgentGrant.user_id == actor.user_id, AgentGrant.org_id == actor.org_id
+    )
+    return in_org & AgentRecord.id.in_(granted)
 
 
 class AgentRegistry:
@@ -57,6 +64,13 @@ class AgentRegistry:
             select(AgentRecord).where(AgentRecord.id == agent_id, visible_to(actor))
         )
         if record is None:
+            in_org = await db.scalar(
+                select(AgentRecord.id).where(
+                    AgentRecord.id == agent_id, AgentRecord.org_id == actor.org_id
+                )
+            )
+            if in_org is not None:
+                raise Forbidden("you have no grant for this agent: ask an admin for one")
             raise NotFound("agent not found")
         if self.files.mtime(agent_id) not in (None, record.config_mtime):
             await self._sync_from_file(db, record)
@@ -72,15 +86,16 @@ class AgentRegistry:
         return self._view(record)
 
     async def find(self, db: AsyncSession, actor: Actor, id_or_name: str) -> AgentView:
-        record = await db.scalar(
-            select(AgentRecord).where(
+        """By id or by name within the actor's org; grants apply as in `get`."""
+        record_id = await db.scalar(
+            select(AgentRecord.id).where(
                 (AgentRecord.id == id_or_name) | (AgentRecord.name == id_or_name),
-                visible_to(actor),
+                AgentRecord.org_id == actor.org_id,
             )
         )
-        if record is None:
+        if record_id is None:
             raise NotFound(f"agent {id_or_name!r} not found")
-        return await self.get(db, actor, record.id)
+        return await self.get(db, actor, record_id)
 
     async def create(self, db: AsyncSession, actor: Actor, spec: AgentSpec) -> AgentView:
         _require_admin(actor)

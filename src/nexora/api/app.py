@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from nexora import __version__
+from nexora.api.deps import enforce_route_policy
 from nexora.api.errors import install_error_handlers
 from nexora.api.limits import BodySizeLimit
 from nexora.api.routes import (
@@ -15,6 +16,7 @@ from nexora.api.routes import (
     agents,
     auth,
     chat,
+    grants,
     health,
     models,
     openai_compat,
@@ -31,6 +33,7 @@ ROUTERS = (
     admin.router,
     projects.router,
     agents.router,
+    grants.router,
     models.router,
     providers.router,
     runs.router,
@@ -51,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await platform.stop()
 
     app = FastAPI(
+        dependencies=[Depends(enforce_route_policy)],
         title="Nexora",
         version=__version__,
         description="Self-hosted AI agent workspace for teams.",

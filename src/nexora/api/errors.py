@@ -11,7 +11,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from nexora.auth.policy import Access, policy_for
 from nexora.errors import NexoraError, TooManyRequests
+from nexora.governance.audit import RequestContext
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +61,34 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(422, detail, title="Invalid input", errors=errors)
 
 
+def _audit_denial(request: Request, exc: NexoraError) -> None:
+    """Refusals are audited, except on public routes (login failures are audited there)."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    if path is not None and policy_for(request.method, path) is Access.PUBLIC:
+        return
+    platform = getattr(request.app.state, "platform", None)
+    if platform is None:
+        return
+    actor = getattr(request.state, "actor", None)
+    platform.audit.record(
+        "access.denied",
+        actor=actor,
+        resource_type="route",
+        resource_id=f"{request.method} {path or request.url.path}",
+        status="denied",
+        request=RequestContext(
+            ip=request.client.host if request.client else None,
+            user_agent=request.headers.get("user-agent"),
+        ),
+        detail={"status": exc.status_code, "reason": exc.detail},
+    )
+
+
 async def _nexora_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, NexoraError)
+    if exc.status_code in (401, 403):
+        _audit_denial(request, exc)
     headers = None
     if isinstance(exc, TooManyRequests):
         headers = {"Retry-After": str(exc.retry_after)}

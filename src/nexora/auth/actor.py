@@ -8,8 +8,18 @@ from typing import Literal
 
 
 class Role(StrEnum):
-    ADMIN = "admin"
+    """Per-org roles, from least to most authority."""
+
+    VIEWER = "viewer"
     OPERATOR = "operator"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[self]
+
+
+_RANKS = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
 
 
 @dataclass(frozen=True, slots=True)

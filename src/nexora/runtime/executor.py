@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic_ai import Agent
@@ -40,32 +39,12 @@ from nexora.runtime.history import (
 )
 from nexora.runtime.queue import Lease
 from nexora.runtime.recorder import EventRecorder
+from nexora.runtime.steps import ModelHandle, StepState
 from nexora.runtime.usage import Principal, UsageRecorder, current_principal
 from nexora.storage.base import new_id, utcnow
 from nexora.storage.models import Run, RunStep
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class StepState:
-    index: int
-    prompt_tokens: int
-    completion_tokens: int
-    checkpointed: int
-
-
-class RunCancelled(Exception):
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class ModelHandle:
-    """What the executor needs of a resolved model."""
-
-    provider: str
-    name: str
-    model: Any  # pydantic_ai.models.Model
 
 
 class StepExecutor:

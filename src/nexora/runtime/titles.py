@@ -13,7 +13,7 @@ from nexora.storage.db import Database
 from nexora.storage.models import ChatSession, Run
 
 if TYPE_CHECKING:
-    from nexora.runtime.executor import ModelHandle
+    from nexora.runtime.steps import ModelHandle
 
 log = logging.getLogger(__name__)
 

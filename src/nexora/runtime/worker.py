@@ -23,10 +23,10 @@ from nexora.agents.registry import AgentRegistry
 from nexora.errors import NexoraError
 from nexora.runtime.bus import EventBus
 from nexora.runtime.events import EventType, RunStatus
-from nexora.runtime.executor import ModelHandle, StepExecutor, StepState
 from nexora.runtime.notify import RUN_CANCELLED, RUN_QUEUED, Notifier
 from nexora.runtime.queue import Lease, LeaseLost, RunQueue
 from nexora.runtime.recorder import EventRecorder, next_seq
+from nexora.runtime.steps import ModelHandle, StepState
 from nexora.runtime.titles import TitleWriter
 from nexora.runtime.usage import UsageRecorder
 from nexora.storage.base import utcnow
@@ -188,6 +188,9 @@ class Worker:
             self._wake.set()
 
     async def _run_to_end(self, run: Run, lease: Lease, recorder: EventRecorder) -> None:
+        # The agent loop (pydantic-ai) loads with the first run, not at start-up.
+        from nexora.runtime.executor import StepExecutor
+
         executor = StepExecutor(recorder, self.deps.usage, self.deps.max_steps)
         state = StepState(run.step_count, run.prompt_tokens, run.completion_tokens, 0)
         try:

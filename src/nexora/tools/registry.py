@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic_ai import Tool
-from pydantic_ai.toolsets import FunctionToolset
+if TYPE_CHECKING:
+    from pydantic_ai import Tool
+    from pydantic_ai.toolsets import FunctionToolset
 
 
 class UnknownTool(ValueError):
@@ -18,6 +19,8 @@ class ToolRegistry:
         self._tools: dict[str, Tool[Any]] = {}
 
     def register(self, tool: Tool[Any] | Callable[..., Any], name: str | None = None) -> None:
+        from pydantic_ai import Tool
+
         built = tool if isinstance(tool, Tool) else Tool(tool, name=name)
         if built.name in self._tools:
             raise ValueError(f"tool {built.name!r} is already registered")
@@ -31,6 +34,8 @@ class ToolRegistry:
 
     def toolset(self, allowed: Iterable[str]) -> FunctionToolset[Any]:
         """The tools an agent may use; a name nobody registered is an error, not a silent gap."""
+        from pydantic_ai.toolsets import FunctionToolset
+
         tools = []
         for name in allowed:
             if name not in self._tools:

@@ -1,0 +1,101 @@
+"""Who may call which route: every route of the API is declared here, and only here.
+
+A route missing from the table is refused for everyone (and a test fails), so a new route
+cannot ship without a decision about who may use it. Object-level checks (which org, which
+agent grant) stay in the services; this table decides the role a caller needs at all.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from nexora.auth.actor import Role
+
+
+class Access(StrEnum):
+    PUBLIC = "public"  # no authentication (health, login)
+    MEMBER = "member"  # any member of the org, viewers included: reading
+    OPERATOR = "operator"  # operators and admins: using agents, acting on one's own things
+    ADMIN = "admin"  # org administrators
+
+    @property
+    def minimum_role(self) -> Role | None:
+        return {
+            Access.PUBLIC: None,
+            Access.MEMBER: Role.VIEWER,
+            Access.OPERATOR: Role.OPERATOR,
+            Access.ADMIN: Role.ADMIN,
+        }[self]
+
+
+PUBLIC, MEMBER, OPERATOR, ADMIN = Access.PUBLIC, Access.MEMBER, Access.OPERATOR, Access.ADMIN
+
+ROUTE_POLICIES: dict[tuple[str, str], Access] = {
+    # health and identity
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("POST", "/api/auth/login"): PUBLIC,
+    ("POST", "/api/auth/refresh"): PUBLIC,
+    ("POST", "/api/auth/logout"): MEMBER,
+    ("GET", "/api/auth/me"): MEMBER,
+    ("PUT", "/api/auth/password"): MEMBER,
+    ("GET", "/api/api-keys"): MEMBER,
+    ("POST", "/api/api-keys"): MEMBER,
+    ("DELETE", "/api/api-keys/{key_id}"): MEMBER,
+    # organizations and users
+    ("GET", "/api/admin/orgs"): ADMIN,
+    ("POST", "/api/admin/orgs"): ADMIN,
+    ("GET", "/api/admin/users"): ADMIN,
+    ("POST", "/api/admin/users"): ADMIN,
+    ("GET", "/api/admin/users/{user_id}"): ADMIN,
+    ("PATCH", "/api/admin/users/{user_id}"): ADMIN,
+    ("POST", "/api/admin/users/{user_id}/password"): ADMIN,
+    ("DELETE", "/api/admin/users/{user_id}"): ADMIN,
+    ("GET", "/api/projects"): MEMBER,
+    ("POST", "/api/projects"): ADMIN,
+    ("GET", "/api/projects/{project_id}"): MEMBER,
+    # agents
+    ("GET", "/api/agents"): MEMBER,
+    ("POST", "/api/agents"): ADMIN,
+    ("GET", "/api/agents/{agent_id}"): MEMBER,
+    ("PUT", "/api/agents/{agent_id}"): ADMIN,
+    ("POST", "/api/agents/{agent_id}/reload"): ADMIN,
+    ("DELETE", "/api/agents/{agent_id}"): ADMIN,
+    ("GET", "/api/admin/grants"): ADMIN,
+    ("POST", "/api/admin/grants"): ADMIN,
+    ("DELETE", "/api/admin/grants/{grant_id}"): ADMIN,
+    # models and providers
+    ("GET", "/api/models"): MEMBER,
+    ("GET", "/api/admin/providers"): ADMIN,
+    ("GET", "/api/admin/providers/{name}"): ADMIN,
+    ("PUT", "/api/admin/providers/{name}"): ADMIN,
+    ("DELETE", "/api/admin/providers/{name}"): ADMIN,
+    ("POST", "/api/admin/providers/{name}/test"): ADMIN,
+    # runs and chat
+    ("POST", "/api/runs"): OPERATOR,
+    ("GET", "/api/runs"): MEMBER,
+    ("GET", "/api/runs/{run_id}"): MEMBER,
+    ("GET", "/api/runs/{run_id}/events"): MEMBER,
+    ("GET", "/api/runs/{run_id}/stream"): MEMBER,
+    ("POST", "/api/runs/{run_id}/cancel"): OPERATOR,
+    ("POST", "/api/chat"): OPERATOR,
+    ("POST", "/api/chat/stop"): OPERATOR,
+    ("GET", "/api/sessions"): MEMBER,
+    ("GET", "/api/sessions/{session_id}"): MEMBER,
+    ("GET", "/api/sessions/{session_id}/messages"): MEMBER,
+    ("GET", "/api/sessions/{session_id}/runs"): MEMBER,
+    ("GET", "/v1/models"): MEMBER,
+    ("POST", "/v1/chat/completions"): OPERATOR,
+    # audit
+    ("GET", "/api/admin/audit"): ADMIN,
+    ("GET", "/api/admin/audit/export"): ADMIN,
+}
+
+
+def policy_for(method: str, path: str) -> Access | None:
+    return ROUTE_POLICIES.get((method.upper(), path))
+
+
+def allows(access: Access, role: Role) -> bool:
+    minimum = access.minimum_role
+    return minimum is None or role.rank >= minimum.rank

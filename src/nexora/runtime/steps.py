@@ -1,0 +1,23 @@
+"""Plain records the worker and the step executor share; importing them costs nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class StepState:
+    index: int
+    prompt_tokens: int
+    completion_tokens: int
+    checkpointed: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModelHandle:
+    """What the executor needs of a resolved model."""
+
+    provider: str
+    name: str
+    model: Any  # pydantic_ai.models.Model
