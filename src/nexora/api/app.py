@@ -14,6 +14,7 @@ from nexora.api.limits import BodySizeLimit
 from nexora.api.routes import (
     admin,
     agents,
+    audit,
     auth,
     chat,
     grants,
@@ -34,6 +35,7 @@ ROUTERS = (
     projects.router,
     agents.router,
     grants.router,
+    audit.router,
     models.router,
     providers.router,
     runs.router,

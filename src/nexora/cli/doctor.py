@@ -132,12 +132,37 @@ async def _model_checks(settings: Settings, db: Database) -> list[Check]:
     return checks
 
 
+def _server_checks(settings: Settings) -> list[Check]:
+    """A server running on this machine reports whether its audit and usage writers lost
+    records (a full queue or a failing store): those are gaps in the trail."""
+    import httpx
+
+    try:
+        body = httpx.get(f"http://{settings.host}:{settings.port}/readyz", timeout=1).json()
+    except (httpx.HTTPError, ValueError):
+        return []
+    checks = []
+    for name, stats in body.get("writers", {}).items():
+        lost = stats.get("dropped", 0) + stats.get("failed", 0)
+        checks.append(
+            Check(
+                f"{name} writer",
+                lost == 0,
+                f"{stats.get('written', 0)} written, {stats.get('dropped', 0)} dropped, "
+                f"{stats.get('failed', 0)} failed since start",
+                "records were lost: check the database's health and disk space, then restart",
+            )
+        )
+    return checks
+
+
 def doctor() -> None:
     """Check configuration, data dir, database, migrations and model providers; say what to fix."""
     settings = settings_or_exit()
     checks = [Check("configuration", True, f"loaded (file: {settings.config_file})")]
     checks += _data_dir_checks(settings)
     checks += asyncio.run(_database_checks(settings))
+    checks += _server_checks(settings)
 
     table = Table("check", "status", "detail")
     failed = False

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nexora.auth.actor import Actor
+from nexora.governance.audit_chain import append
 from nexora.governance.writer import BackgroundWriter
 from nexora.storage.base import new_id, utcnow
 from nexora.storage.db import Database
@@ -34,8 +35,9 @@ class AuditRecord:
 
 
 class AuditLog:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, enabled: bool = True) -> None:
         self._db = db
+        self.enabled = enabled
         self.writer: BackgroundWriter[AuditRecord] = BackgroundWriter("audit", self._write)
 
     def record(
@@ -50,6 +52,8 @@ class AuditLog:
         detail: dict[str, Any] | None = None,
         org_id: str | None = None,
     ) -> None:
+        if not self.enabled:
+            return
         self.writer.submit(
             AuditRecord(
                 action=action,
@@ -66,20 +70,23 @@ class AuditLog:
 
     async def _write(self, batch: list[AuditRecord]) -> None:
         async with self._db.session() as session:
-            session.add_all(
-                AuditEvent(
-                    id=new_id(),
-                    org_id=r.org_id,
-                    actor_id=r.actor_id,
-                    action=r.action,
-                    resource_type=r.resource_type,
-                    resource_id=r.resource_id,
-                    status=r.status,
-                    ip=r.ip,
-                    user_agent=r.user_agent,
-                    detail=r.detail,
-                    created_at=utcnow(),
-                )
-                for r in batch
+            await append(
+                session,
+                [
+                    AuditEvent(
+                        id=new_id(),
+                        org_id=r.org_id,
+                        actor_id=r.actor_id,
+                        action=r.action,
+                        resource_type=r.resource_type,
+                        resource_id=r.resource_id,
+                        status=r.status,
+                        ip=r.ip,
+                        user_agent=r.user_agent,
+                        detail=r.detail,
+                        created_at=utcnow(),
+                    )
+                    for r in batch
+                ],
             )
             await session.commit()

@@ -28,10 +28,10 @@ async def follow(db: Database, bus: EventBus, run_id: str, after: int) -> AsyncI
             # one or the other, never in neither.
             tail = bus.unpersisted(run_id)
             async with db.session() as session:
+                # Status before events: a run's terminal event is stored in the transaction
+                # that ends it, so a status read first as terminal means every event is in.
+                status = await session.scalar(select(Run.status).where(Run.id == run_id))
                 stored = await stored_events(session, run_id, after=last, limit=1000)
-                status = None
-                if not stored:
-                    status = await session.scalar(select(Run.status).where(Run.id == run_id))
             for caught_up in sorted({e.seq: e for e in [*stored, *tail]}.values(), key=_seq):
                 if caught_up.seq <= last:
                     continue

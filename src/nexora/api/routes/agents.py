@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from nexora.agents.config import AgentSpec
 from nexora.agents.registry import AgentView
-from nexora.api.deps import AdminActor, CurrentActor, DbSession, PlatformDep
+from nexora.api.deps import AdminActor, CurrentActor, DbSession, PlatformDep, RequestInfo
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
 
@@ -41,9 +41,18 @@ async def list_agents(
 
 @router.post("", status_code=201, operation_id="createAgent")
 async def create_agent(
-    body: AgentSpec, actor: AdminActor, db: DbSession, platform: PlatformDep
+    body: AgentSpec, actor: AdminActor, db: DbSession, platform: PlatformDep, info: RequestInfo
 ) -> AgentPublic:
-    return AgentPublic.of(await platform.agents.create(db, actor, body))
+    view = await platform.agents.create(db, actor, body)
+    platform.audit.record(
+        "agent.create",
+        actor=actor,
+        resource_type="agent",
+        resource_id=view.record.id,
+        request=info,
+        detail={"name": body.name},
+    )
+    return AgentPublic.of(view)
 
 
 @router.get("/{agent_id}", operation_id="getAgent")
@@ -55,10 +64,23 @@ async def get_agent(
 
 @router.put("/{agent_id}", operation_id="updateAgent")
 async def update_agent(
-    agent_id: str, body: AgentSpec, actor: AdminActor, db: DbSession, platform: PlatformDep
+    agent_id: str,
+    body: AgentSpec,
+    actor: AdminActor,
+    db: DbSession,
+    platform: PlatformDep,
+    info: RequestInfo,
 ) -> AgentPublic:
     view = await platform.agents.update(db, actor, agent_id, body)
     platform.pool.evict(agent_id)
+    platform.audit.record(
+        "agent.update",
+        actor=actor,
+        resource_type="agent",
+        resource_id=agent_id,
+        request=info,
+        detail={"name": body.name},
+    )
     return AgentPublic.of(view)
 
 
@@ -74,8 +96,11 @@ async def reload_agent(
 
 @router.delete("/{agent_id}", status_code=204, operation_id="deleteAgent")
 async def delete_agent(
-    agent_id: str, actor: AdminActor, db: DbSession, platform: PlatformDep
+    agent_id: str, actor: AdminActor, db: DbSession, platform: PlatformDep, info: RequestInfo
 ) -> Response:
     await platform.agents.delete(db, actor, agent_id)
     platform.pool.evict(agent_id)
+    platform.audit.record(
+        "agent.delete", actor=actor, resource_type="agent", resource_id=agent_id, request=info
+    )
     return Response(status_code=204)

@@ -5,8 +5,9 @@ from datetime import datetime
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from nexora.api.deps import ClientIp, CurrentActor, DbSession, PlatformDep
+from nexora.api.deps import ClientIp, CurrentActor, DbSession, PlatformDep, RequestInfo
 from nexora.auth.service import TokenPair
+from nexora.errors import NexoraError
 from nexora.storage.models import ApiKey
 from nexora.tenancy.users import change_own_password
 
@@ -74,21 +75,60 @@ def _tokens(pair: TokenPair) -> TokenResponse:
 
 @router.post("/auth/login", operation_id="login")
 async def login(
-    body: LoginRequest, db: DbSession, platform: PlatformDep, ip: ClientIp
+    body: LoginRequest, db: DbSession, platform: PlatformDep, ip: ClientIp, info: RequestInfo
 ) -> TokenResponse:
-    pair, _ = await platform.auth.login(db, body.username, body.password, ip, body.org_id)
+    try:
+        pair, actor = await platform.auth.login(db, body.username, body.password, ip, body.org_id)
+    except NexoraError as exc:
+        platform.audit.record(
+            "auth.login",
+            actor=None,
+            resource_type="user",
+            resource_id=body.username,
+            status="denied" if exc.status_code == 429 else "failure",
+            request=info,
+            detail={"username": body.username, "reason": exc.detail},
+        )
+        raise
+    platform.audit.record(
+        "auth.login", actor=actor, resource_type="user", resource_id=actor.user_id, request=info
+    )
     return _tokens(pair)
 
 
 @router.post("/auth/refresh", operation_id="refresh")
-async def refresh(body: RefreshRequest, db: DbSession, platform: PlatformDep) -> TokenResponse:
-    pair, _ = await platform.auth.refresh(db, body.refresh_token)
+async def refresh(
+    body: RefreshRequest, db: DbSession, platform: PlatformDep, info: RequestInfo
+) -> TokenResponse:
+    try:
+        pair, actor = await platform.auth.refresh(db, body.refresh_token)
+    except NexoraError as exc:
+        platform.audit.record(
+            "auth.refresh",
+            actor=None,
+            status="failure",
+            request=info,
+            detail={"reason": exc.detail},
+        )
+        raise
+    platform.audit.record(
+        "auth.refresh",
+        actor=actor,
+        resource_type="user",
+        resource_id=actor.user_id,
+        request=info,
+    )
     return _tokens(pair)
 
 
 @router.post("/auth/logout", status_code=204, operation_id="logout")
-async def logout(actor: CurrentActor, db: DbSession, platform: PlatformDep) -> Response:
+async def logout(
+    actor: CurrentActor, db: DbSession, platform: PlatformDep, info: RequestInfo
+) -> Response:
     await platform.auth.logout(db, actor)
+    platform.audit.record(
+        "auth.logout", actor=actor, resource_type="user", resource_id=actor.user_id, request=info
+    )
     return Response(status_code=204)
 
 
@@ -105,8 +145,21 @@ async def me(actor: CurrentActor) -> Me:
 
 
 @router.put("/auth/password", status_code=204, operation_id="changePassword")
-async def change_password(body: PasswordChange, actor: CurrentActor, db: DbSession) -> Response:
+async def change_password(
+    body: PasswordChange,
+    actor: CurrentActor,
+    db: DbSession,
+    platform: PlatformDep,
+    info: RequestInfo,
+) -> Response:
     await change_own_password(db, actor, body.password)
+    platform.audit.record(
+        "user.password_change",
+        actor=actor,
+        resource_type="user",
+        resource_id=actor.user_id,
+        request=info,
+    )
     return Response(status_code=204)
 
 
@@ -122,6 +175,13 @@ async def create_api_key(
     body: ApiKeyCreate, actor: CurrentActor, db: DbSession, platform: PlatformDep
 ) -> ApiKeyCreated:
     issued = await platform.auth.create_api_key(db, actor, body.name, body.expires_at)
+    platform.audit.record(
+        "api_key.create",
+        actor=actor,
+        resource_type="api_key",
+        resource_id=issued.record.id,
+        detail={"name": body.name},
+    )
     return ApiKeyCreated(**ApiKeyPublic.of(issued.record).model_dump(), key=issued.key)
 
 
@@ -130,4 +190,7 @@ async def revoke_api_key(
     key_id: str, actor: CurrentActor, db: DbSession, platform: PlatformDep
 ) -> Response:
     await platform.auth.revoke_api_key(db, actor, key_id)
+    platform.audit.record(
+        "api_key.revoke", actor=actor, resource_type="api_key", resource_id=key_id
+    )
     return Response(status_code=204)

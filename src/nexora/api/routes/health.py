@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from dataclasses import asdict
+from typing import Any
+
 from fastapi import APIRouter
 
 from nexora import __version__
@@ -16,10 +19,17 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", operation_id="readyz")
-async def readyz(platform: PlatformDep) -> dict[str, str]:
-    """The database answers."""
+async def readyz(platform: PlatformDep) -> dict[str, Any]:
+    """The database answers; also how the background writers are doing (dropped or failed
+    audit and usage records mean the trail has gaps: `nexora doctor` reports them)."""
     try:
         await platform.db.ping()
     except Exception as exc:
         raise ServiceUnavailable(f"database unavailable: {exc.__class__.__name__}") from exc
-    return {"status": "ready"}
+    return {
+        "status": "ready",
+        "writers": {
+            "audit": asdict(platform.audit.writer.stats),
+            "token_usage": asdict(platform.usage.writer.stats),
+        },
+    }

@@ -81,6 +81,18 @@ async def put_provider(
     """Creates or replaces a provider; omit `api_key` to keep the stored one, `""` clears it."""
     view = await _service(platform).put(db, actor, name, body)
     platform.models.invalidate(actor.org_id, name)
+    platform.audit.record(
+        "config.provider.update",
+        actor=actor,
+        resource_type="provider",
+        resource_id=name,
+        detail={
+            "preset": body.preset,
+            "base_url": body.base_url,
+            "models": body.models,
+            "api_key_changed": body.api_key is not None,
+        },
+    )
     return ProviderSettingPublic.of(view)
 
 
@@ -90,6 +102,9 @@ async def delete_provider(
 ) -> Response:
     await _service(platform).delete(db, actor, name)
     platform.models.invalidate(actor.org_id, name)
+    platform.audit.record(
+        "config.provider.delete", actor=actor, resource_type="provider", resource_id=name
+    )
     return Response(status_code=204)
 
 
