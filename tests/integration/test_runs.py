@@ -225,3 +225,14 @@ def test_usage_is_recorded_for_the_authenticated_user(
 
     usage = eventually(server.platform.settings.database_url, rows, lambda r: len(r) >= 1)
     assert usage == [(me["user_id"], run["id"], 30, 3)]
+
+
+def test_agent_is_offered_only_its_allowed_tools(
+    admin: httpx.Client, llm: FakeOpenAIServer
+) -> None:
+    with counting_tool("add"), counting_tool("multiply"):
+        agent_id = _agent(admin, tools=["multiply"])
+        run = ok(admin.post("/api/runs", json={"agent_id": agent_id, "input": "x"}), 201)
+        wait_for_run(admin, run["id"])
+    offered = [t["function"]["name"] for t in llm.chat_requests[0].json.get("tools", [])]
+    assert offered == ["multiply"]
