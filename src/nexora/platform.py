@@ -7,6 +7,8 @@ per process.
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import logging
 from dataclasses import dataclass
 
@@ -36,6 +38,23 @@ from nexora.tools.registry import ToolRegistry
 from nexora.tools.registry import registry as default_tools
 
 log = logging.getLogger(__name__)
+
+
+_background: set[asyncio.Task[None]] = set()
+
+
+async def _load_agent_loop() -> None:
+    """Imports the agent loop and model clients in the background once serving, so the first
+    run does not pay for them and start-up does not either."""
+    try:
+        await asyncio.to_thread(importlib.import_module, "nexora.runtime.executor")
+        await asyncio.to_thread(importlib.import_module, "pydantic_ai.models.openai")
+    except Exception:
+        log.debug("warming up the agent loop failed; the first run will load it", exc_info=True)
+    finally:
+        task = asyncio.current_task()
+        if task is not None:
+            _background.discard(task)
 
 
 @dataclass
@@ -129,6 +148,16 @@ class Platform:
         self.pool.start()
         if workers and self.settings.worker_concurrency > 0:
             self.worker.start()
+            _background.add(asyncio.get_running_loop().create_task(_load_agent_loop()))
+
+    @property
+    def stream_poll_seconds(self) -> float:
+        """How often run streams re-read storage for runs executing in other processes."""
+        if self.notifier.crosses_processes:
+            return 2.0  # LISTEN/NOTIFY wakes streams; polling is only a safety net
+        if self.db.is_sqlite and self.settings.worker_concurrency > 0:
+            return 5.0  # the embedded default: runs execute here and reach streams directly
+        return 0.25
 
     async def stop(self) -> None:
         await self.worker.stop()

@@ -157,7 +157,11 @@ def test_chat_actions_are_audited(
     ok(admin.post(f"/api/runs/{run['id']}/cancel"))
 
     async def actions(session: AsyncSession) -> list[tuple[str, str | None]]:
-        rows = await session.scalars(select(AuditEvent).order_by(AuditEvent.created_at))
+        rows = await session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action.startswith("chat.") | AuditEvent.action.startswith("run."))
+            .order_by(AuditEvent.seq)
+        )
         return [(r.action, r.user_agent) for r in rows]
 
     found = eventually(server.platform.settings.database_url, actions, lambda a: len(a) >= 4)

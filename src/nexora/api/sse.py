@@ -41,7 +41,9 @@ def encode_event(event: Event) -> bytes:
 
 
 async def run_events(platform: Platform, run_id: str, after: int) -> AsyncIterator[bytes]:
-    async for event in follow(platform.db, platform.bus, run_id, after):
+    async for event in follow(
+        platform.db, platform.bus, run_id, after, platform.stream_poll_seconds
+    ):
         yield encode_event(event)
 
 

@@ -24,7 +24,10 @@ from nexora.storage.base import utcnow
 from nexora.storage.db import Database
 from nexora.storage.models import RunEvent
 
+# Live subscribers in this process get events from the bus at once; storage is for
+# durability and for subscribers elsewhere, who hear of it through LISTEN/NOTIFY.
 FLUSH_INTERVAL_SECONDS = 0.05
+FLUSH_INTERVAL_LOCAL_SECONDS = 0.25
 MAX_UNWRITTEN = 512
 RESUME_SEQ_GAP = 1_000
 
@@ -98,7 +101,11 @@ class EventRecorder:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            await asyncio.sleep(FLUSH_INTERVAL_SECONDS)
+            await asyncio.sleep(
+                FLUSH_INTERVAL_SECONDS
+                if self._notifier.crosses_processes
+                else FLUSH_INTERVAL_LOCAL_SECONDS
+            )
             with contextlib.suppress(Exception):
                 await self.flush()
 

@@ -14,12 +14,16 @@ from nexora.runtime.service import stored_events
 from nexora.storage.db import Database
 from nexora.storage.models import Run
 
-# How often a stream polls storage for a run executing in another process when no
-# notification can reach it (SQLite with separate worker processes).
+# How often a stream re-reads storage for a run not executing in this process. A process
+# that runs the workers itself with no other process to hear from (the embedded default)
+# only needs a slow safety net; otherwise (SQLite shared with worker processes, which cannot
+# notify) storage is the only way to hear of new events.
 REMOTE_POLL_SECONDS = 0.25
 
 
-async def follow(db: Database, bus: EventBus, run_id: str, after: int) -> AsyncIterator[Event]:
+async def follow(
+    db: Database, bus: EventBus, run_id: str, after: int, poll_seconds: float = REMOTE_POLL_SECONDS
+) -> AsyncIterator[Event]:
     """Yields every event with seq > `after`, in order, until the run's terminal event."""
     last = after
     with bus.subscribe(run_id) as subscription:
@@ -48,7 +52,7 @@ async def follow(db: Database, bus: EventBus, run_id: str, after: int) -> AsyncI
             ):
                 return
             stored_signal = bus.stored_signal(run_id)
-            timeout = None if bus.executing_here(run_id) else REMOTE_POLL_SECONDS
+            timeout = None if bus.executing_here(run_id) else poll_seconds
             while True:
                 event = await _next_live(subscription.queue, stored_signal, timeout)
                 if event is None:
@@ -59,7 +63,7 @@ async def follow(db: Database, bus: EventBus, run_id: str, after: int) -> AsyncI
                 last = event.seq
                 if event.is_terminal:
                     return
-                timeout = None if bus.executing_here(run_id) else REMOTE_POLL_SECONDS
+                timeout = None if bus.executing_here(run_id) else poll_seconds
 
 
 def _seq(event: Event) -> int:

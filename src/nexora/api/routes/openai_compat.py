@@ -113,7 +113,7 @@ async def chat_completions(
         return sse_response(
             _chunks(platform, run.id, completion_id, created, body.model, include_usage)
         )
-    async for event in follow(platform.db, platform.bus, run.id, 0):
+    async for event in follow(platform.db, platform.bus, run.id, 0, platform.stream_poll_seconds):
         if event.type == EventType.RUN_COMPLETED:
             usage = event.payload["usage"]
             return JSONResponse(
@@ -158,7 +158,7 @@ async def _chunks(
         return encode_json(body)
 
     yield chunk({"role": "assistant", "content": ""})
-    async for event in follow(platform.db, platform.bus, run_id, 0):
+    async for event in follow(platform.db, platform.bus, run_id, 0, platform.stream_poll_seconds):
         if event.type == EventType.LLM_TOKEN:
             yield chunk({"content": event.payload["delta"]})
         elif event.is_terminal:
