@@ -114,10 +114,25 @@ class AuthService:
         if bearer.startswith(API_KEY_PREFIX):
             return await self._authenticate_api_key(db, bearer)
         claims = self.issuer.verify(bearer)
-        login = await db.get(AuthSession, claims.session_id)
-        if login is None or login.revoked_at is not None:
+        # One round trip per request: the login, the user and the membership together.
+        row = (
+            await db.execute(
+                select(User, Membership, AuthSession.revoked_at)
+                .join(Membership, Membership.user_id == User.id)
+                .join(AuthSession, AuthSession.user_id == User.id)
+                .where(
+                    AuthSession.id == claims.session_id,
+                    User.id == claims.user_id,
+                    Membership.org_id == claims.org_id,
+                )
+            )
+        ).first()
+        if row is None or row[2] is not None:
             raise Unauthorized("this session has ended: log in again")
-        return await self._resolve(db, claims.user_id, claims.org_id, "token", login.id)
+        user, membership, _ = row
+        if user.disabled:
+            raise Unauthorized("this account is disabled")
+        return _actor(user, membership, "token", claims.session_id)
 
     async def _authenticate_api_key(self, db: AsyncSession, key: str) -> Actor:
         record = await db.scalar(select(ApiKey).where(ApiKey.key_hash == digest(key)))
