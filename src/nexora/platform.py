@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nexora.agents.files import AgentFiles
 from nexora.agents.pool import AgentPool
@@ -20,6 +20,7 @@ from nexora.auth.service import AuthService
 from nexora.auth.throttle import LoginThrottle
 from nexora.auth.tokens import TokenIssuer
 from nexora.config import Settings
+from nexora.governance.approvals import Approvals
 from nexora.governance.audit import AuditLog
 from nexora.governance.secrets import SecretBox
 from nexora.providers.resolver import ModelResolver
@@ -73,6 +74,10 @@ class Platform:
     runs: RunService
     chat: ChatService
     worker: Worker
+    approvals: Approvals = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.approvals = Approvals(self.db, self.audit)
 
     @classmethod
     def from_settings(cls, settings: Settings, tools: ToolRegistry | None = None) -> Platform:
@@ -144,6 +149,7 @@ class Platform:
         self.notifier.on(EVENTS_STORED, self.bus.notify_stored)
         await self.notifier.start()
         self.audit.writer.start()
+        self.approvals.start()
         self.usage.writer.start()
         self.pool.start()
         if workers and self.settings.worker_concurrency > 0:
@@ -163,6 +169,7 @@ class Platform:
         await self.worker.stop()
         await self.worker.deps.titles.wait()
         await self.pool.stop()
+        await self.approvals.stop()
         await self.audit.writer.stop()
         await self.usage.writer.stop()
         await self.notifier.stop()

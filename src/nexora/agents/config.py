@@ -62,6 +62,8 @@ class AgentSpec(BaseModel):
     model: str | None = None
     tools: list[str] = Field(default_factory=list, max_length=200)
     skills: list[str] = Field(default_factory=list, max_length=200)
+    # Names of the org's MCP servers this agent may use; enforced by the runtime.
+    mcp_servers: list[str] = Field(default_factory=list, max_length=100)
     memory: MemorySettings = Field(default_factory=MemorySettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     channels: list[ChannelBinding] = Field(default_factory=list, max_length=50)

@@ -89,6 +89,17 @@ ROUTE_POLICIES: dict[tuple[str, str], Access] = {
     # audit
     ("GET", "/api/admin/audit"): ADMIN,
     ("GET", "/api/admin/audit/export"): ADMIN,
+    # capability approval: operators and admins request changes, org admins decide them
+    ("GET", "/api/admin/policies"): ADMIN,
+    ("PUT", "/api/admin/policies"): ADMIN,
+    ("GET", "/api/admin/approvals"): ADMIN,
+    ("GET", "/api/admin/approvals/{approval_id}"): ADMIN,
+    ("POST", "/api/admin/approvals/{approval_id}/approve"): ADMIN,
+    ("POST", "/api/admin/approvals/{approval_id}/reject"): ADMIN,
+    ("GET", "/api/mcp-servers"): MEMBER,
+    ("GET", "/api/mcp-servers/{server_id}"): MEMBER,
+    ("POST", "/api/mcp-servers"): OPERATOR,
+    ("DELETE", "/api/mcp-servers/{server_id}"): OPERATOR,
 }
 
 
