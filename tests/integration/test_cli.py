@@ -117,3 +117,21 @@ def test_installed_command_help() -> None:
     )
     for command in ("init", "serve", "doctor", "users", "agents", "db"):
         assert command in out.stdout
+
+
+def test_allow_and_deny_bind_an_agent_to_its_resources(home: Path) -> None:
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    assert runner.invoke(app, ["agents", "create", "bound", "--tool", "read_file"]).exit_code == 0
+    allowed = runner.invoke(
+        app, ["agents", "allow", "bound", "--tool", "shell", "--skill", "pdf", "--mcp", "github"]
+    )
+    assert allowed.exit_code == 0, allowed.output
+    assert "tools=['read_file', 'shell']" in allowed.output
+    denied = runner.invoke(
+        app, ["agents", "deny", "bound", "--tool", "read_file", "--mcp", "github"]
+    )
+    assert "tools=['shell']" in denied.output and "mcp_servers=[]" in denied.output
+    config = yaml.safe_load(runner.invoke(app, ["agents", "show", "bound"]).output.split("#")[0])
+    assert config["tools"] == ["shell"] and config["skills"] == ["pdf"]
+    missing = runner.invoke(app, ["agents", "allow", "ghost", "--tool", "x"])
+    assert missing.exit_code == 1 and "not found" in missing.output

@@ -8,7 +8,7 @@ from rich.table import Table
 from nexora.agents.config import AgentSpec, dump_agent_yaml
 from nexora.agents.files import AGENT_FILE
 from nexora.agents.registry import AgentView
-from nexora.cli._local import console, err_console, local_actor, run_local
+from nexora.cli._local import console, err_console, local_actor, reported_errors, run_local
 from nexora.platform import Platform
 
 app = typer.Typer(help="Manage agents (works on the local data dir).", no_args_is_help=True)
@@ -91,3 +91,61 @@ def reload() -> None:
         err_console.print(f"[yellow]problem:[/yellow] {problem}")
     if problems:
         raise typer.Exit(1)
+
+
+def _change_allowed(agent: str, org: str, add: bool, kinds: dict[str, list[str]]) -> AgentView:
+    async def work(platform: Platform) -> AgentView:
+        async with platform.db.session() as db:
+            actor = await local_actor(db, org)
+            view = await platform.agents.find(db, actor, agent)
+            spec = AgentSpec.model_validate(view.config.model_dump(exclude={"id", "org_id"}))
+            for field, names in kinds.items():
+                current: list[str] = getattr(spec, field)
+                if add:
+                    updated = current + [n for n in names if n not in current]
+                else:
+                    updated = [n for n in current if n not in names]
+                setattr(spec, field, updated)
+            return await platform.agents.update(db, actor, view.record.id, spec)
+
+    return run_local(work)
+
+
+def _print_allowed(view: AgentView) -> None:
+    config = view.config
+    console.print(
+        f"{config.name}: tools={config.tools} skills={config.skills} "
+        f"mcp_servers={config.mcp_servers}",
+        markup=False,
+    )
+
+
+@app.command("allow")
+def allow(
+    agent: str = typer.Argument(..., help="Agent id or name."),
+    tool: list[str] = typer.Option([], "--tool", help="Tool it may call (repeatable)."),
+    skill: list[str] = typer.Option([], "--skill", help="Skill it may use (repeatable)."),
+    mcp: list[str] = typer.Option([], "--mcp", help="MCP server it may use (repeatable)."),
+    org: str = OrgOption,
+) -> None:
+    """Let an agent use more tools, skills or MCP servers (the runtime enforces the lists)."""
+    with reported_errors():
+        _print_allowed(_change_allowed(agent, org, True, _kinds(tool, skill, mcp)))
+
+
+@app.command("deny")
+def deny(
+    agent: str = typer.Argument(..., help="Agent id or name."),
+    tool: list[str] = typer.Option([], "--tool", help="Tool to take away (repeatable)."),
+    skill: list[str] = typer.Option([], "--skill", help="Skill to take away (repeatable)."),
+    mcp: list[str] = typer.Option([], "--mcp", help="MCP server to take away (repeatable)."),
+    org: str = OrgOption,
+) -> None:
+    """Take tools, skills or MCP servers away from an agent."""
+    with reported_errors():
+        _print_allowed(_change_allowed(agent, org, False, _kinds(tool, skill, mcp)))
+
+
+def _kinds(tool: list[str], skill: list[str], mcp: list[str]) -> dict[str, list[str]]:
+    kinds = {"tools": tool, "skills": skill, "mcp_servers": mcp}
+    return {field: names for field, names in kinds.items() if names}
