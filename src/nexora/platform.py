@@ -22,6 +22,7 @@ from nexora.auth.tokens import TokenIssuer
 from nexora.config import Settings
 from nexora.governance.approvals import Approvals
 from nexora.governance.audit import AuditLog
+from nexora.governance.secret_store import SecretStore
 from nexora.governance.secrets import SecretBox
 from nexora.providers.resolver import ModelResolver
 from nexora.runtime.bus import EventBus
@@ -64,6 +65,7 @@ class Platform:
     db: Database
     auth: AuthService
     secrets: SecretBox
+    secret_store: SecretStore
     agents: AgentRegistry
     pool: AgentPool
     models: ModelResolver
@@ -87,7 +89,7 @@ class Platform:
             if settings.jwt_secret
             else load_or_create_key(keys / "jwt.key")
         )
-        secrets = SecretBox(load_or_create_key(keys / "secret.key"))
+        secrets = SecretBox.from_keys_dir(keys)
         db = Database(settings.database_url)
         agents = AgentRegistry(AgentFiles(settings.agents_dir))
         pool = AgentPool(settings.agent_pool_max_active, settings.agent_pool_idle_ttl_seconds)
@@ -126,6 +128,7 @@ class Platform:
                 settings.refresh_token_ttl_seconds,
             ),
             secrets=secrets,
+            secret_store=SecretStore(secrets),
             agents=agents,
             pool=pool,
             models=models,

@@ -18,6 +18,7 @@ from nexora.api.routes import (
     audit,
     auth,
     chat,
+    config,
     grants,
     health,
     mcp_servers,
@@ -27,6 +28,7 @@ from nexora.api.routes import (
     projects,
     providers,
     runs,
+    secrets,
 )
 from nexora.config import Settings, load_settings
 from nexora.platform import Platform
@@ -47,6 +49,9 @@ ROUTERS = (
     runs.router,
     chat.router,
     openai_compat.router,
+    secrets.admin_router,
+    secrets.me_router,
+    config.router,
 )
 
 

@@ -100,6 +100,18 @@ ROUTE_POLICIES: dict[tuple[str, str], Access] = {
     ("GET", "/api/mcp-servers/{server_id}"): MEMBER,
     ("POST", "/api/mcp-servers"): OPERATOR,
     ("DELETE", "/api/mcp-servers/{server_id}"): OPERATOR,
+    # secrets: the org's for admins, one's own for every member
+    ("GET", "/api/admin/secrets"): ADMIN,
+    ("PUT", "/api/admin/secrets/{name}"): ADMIN,
+    ("DELETE", "/api/admin/secrets/{name}"): ADMIN,
+    ("GET", "/api/me/secrets"): MEMBER,
+    ("PUT", "/api/me/secrets/{name}"): MEMBER,
+    ("DELETE", "/api/me/secrets/{name}"): MEMBER,
+    # runtime configuration
+    ("GET", "/api/admin/config"): ADMIN,
+    ("GET", "/api/admin/config/{key}"): ADMIN,
+    ("PUT", "/api/admin/config/{key}"): ADMIN,
+    ("DELETE", "/api/admin/config/{key}"): ADMIN,
 }
 
 
