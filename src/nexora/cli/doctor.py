@@ -95,14 +95,13 @@ async def _model_checks(settings: Settings, db: Database) -> list[Check]:
     """Providers of the default org, and whether a model is usable at all."""
     from sqlalchemy import select
 
-    from nexora.auth.keys import load_or_create_key
     from nexora.errors import ModelNotConfigured
     from nexora.governance.secrets import SecretBox
     from nexora.providers.resolver import ModelResolver
     from nexora.storage.models import Org
     from nexora.tenancy.orgs import DEFAULT_ORG
 
-    secrets = SecretBox(load_or_create_key(settings.home / "keys" / "secret.key"))
+    secrets = SecretBox.from_keys_dir(settings.home / "keys")
     resolver = ModelResolver(settings, secrets)
     checks: list[Check] = []
     try:
