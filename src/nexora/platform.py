@@ -22,6 +22,7 @@ from nexora.auth.tokens import TokenIssuer
 from nexora.config import Settings
 from nexora.governance.approvals import Approvals
 from nexora.governance.audit import AuditLog
+from nexora.governance.quotas import QuotaGuard
 from nexora.governance.secret_store import SecretStore
 from nexora.governance.secrets import SecretBox
 from nexora.providers.resolver import ModelResolver
@@ -96,8 +97,10 @@ class Platform:
         models = ModelResolver(settings, secrets)
         bus = EventBus()
         notifier = Notifier(db)
-        usage = UsageRecorder(db)
-        runs = RunService(agents, notifier)
+        usage = UsageRecorder(db, enabled=settings.usage_recording)
+        audit = AuditLog(db, enabled=settings.audit_enabled)
+        quotas = QuotaGuard(db, audit)
+        runs = RunService(agents, notifier, quotas)
         queue = RunQueue(
             db,
             worker_identity(),
@@ -116,6 +119,7 @@ class Platform:
                 tools=tools or default_tools,
                 titles=TitleWriter(db, usage),
                 max_steps=settings.run_max_steps,
+                over_quota=quotas.over_quota,
             ),
             concurrency=settings.worker_concurrency,
         )
@@ -134,7 +138,7 @@ class Platform:
             models=models,
             bus=bus,
             notifier=notifier,
-            audit=AuditLog(db),
+            audit=audit,
             usage=usage,
             runs=runs,
             chat=ChatService(runs),

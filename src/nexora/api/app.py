@@ -29,6 +29,7 @@ from nexora.api.routes import (
     providers,
     runs,
     secrets,
+    usage,
 )
 from nexora.config import Settings, load_settings
 from nexora.platform import Platform
@@ -49,6 +50,7 @@ ROUTERS = (
     runs.router,
     chat.router,
     openai_compat.router,
+    usage.router,
     secrets.admin_router,
     secrets.me_router,
     config.router,

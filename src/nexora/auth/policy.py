@@ -100,6 +100,15 @@ ROUTE_POLICIES: dict[tuple[str, str], Access] = {
     ("GET", "/api/mcp-servers/{server_id}"): MEMBER,
     ("POST", "/api/mcp-servers"): OPERATOR,
     ("DELETE", "/api/mcp-servers/{server_id}"): OPERATOR,
+    # token usage and quotas: the org's for admins, one's own for every member
+    ("GET", "/api/admin/token-usage"): ADMIN,
+    ("GET", "/api/me/token-usage"): MEMBER,
+    ("GET", "/api/admin/quotas/users/{user_id}"): ADMIN,
+    ("PUT", "/api/admin/quotas/users/{user_id}"): ADMIN,
+    ("DELETE", "/api/admin/quotas/users/{user_id}"): ADMIN,
+    ("GET", "/api/admin/quotas/orgs/{org_id}"): ADMIN,
+    ("PUT", "/api/admin/quotas/orgs/{org_id}"): ADMIN,
+    ("DELETE", "/api/admin/quotas/orgs/{org_id}"): ADMIN,
     # secrets: the org's for admins, one's own for every member
     ("GET", "/api/admin/secrets"): ADMIN,
     ("PUT", "/api/admin/secrets/{name}"): ADMIN,

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     run_max_steps: int = Field(default=50, ge=1, le=10_000)
     max_running_runs: int | None = Field(default=None, ge=1)
     max_running_runs_per_org: int | None = Field(default=None, ge=1)
+    # Governance records; off only to measure what they cost (bench/governance.py).
+    audit_enabled: bool = True
+    usage_recording: bool = True
     log_level: str = "info"
 
     openai_api_key: SecretStr | None = _provider_key("OPENAI_API_KEY")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic_ai import Agent
@@ -29,6 +30,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.agents.pool import ActiveAgent
+from nexora.errors import NexoraError
 from nexora.runtime.events import EventType
 from nexora.runtime.history import (
     context_messages,
@@ -46,14 +48,32 @@ from nexora.storage.models import Run, RunStep
 
 log = logging.getLogger(__name__)
 
+# Asked after each model step of a run that would go on: why the run must stop, or None.
+StepGuard = Callable[[Run], Awaitable[str | None]]
+
+
+class RunStopped(NexoraError):
+    """A guard stopped the run between steps; the worker marks it failed with this detail."""
+
+    def __init__(self, detail: str, state: StepState) -> None:
+        super().__init__(detail)
+        self.state = state  # the steps and tokens so far, for the run's final event
+
 
 class StepExecutor:
     """Runs the agent loop of one run; the worker owns claiming, cancelling and finishing."""
 
-    def __init__(self, recorder: EventRecorder, usage: UsageRecorder, max_steps: int) -> None:
+    def __init__(
+        self,
+        recorder: EventRecorder,
+        usage: UsageRecorder,
+        max_steps: int,
+        guard: StepGuard | None = None,
+    ) -> None:
         self.recorder = recorder
         self.usage = usage
         self.max_steps = max_steps
+        self.guard = guard
 
     async def execute(
         self, run: Run, lease: Lease, agent: ActiveAgent, model: ModelHandle, toolset: Any
@@ -113,6 +133,16 @@ class StepExecutor:
                     await self._checkpoint(
                         run, state, kind, agent_run.all_messages() + pending, used
                     )
+                    # Only a reply that calls tools leads to another model call; a final
+                    # answer is already paid for and is kept.
+                    if (
+                        self.guard is not None
+                        and Agent.is_call_tools_node(node)
+                        and node.model_response.tool_calls
+                    ):
+                        reason = await self.guard(run)
+                        if reason is not None:
+                            raise RunStopped(reason, state)
                 if Agent.is_model_request_node(node):
                     await self.recorder.emit(
                         EventType.STEP_STARTED, {"index": state.index, "kind": "model"}

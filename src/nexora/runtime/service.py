@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nexora.agents.registry import AgentRegistry
 from nexora.auth.actor import Actor
 from nexora.errors import InvalidInput, NotFound
+from nexora.governance.quotas import QuotaGuard
 from nexora.runtime.events import ACTIVE, Event, EventType, RunStatus
 from nexora.runtime.notify import RUN_CANCELLED, RUN_QUEUED, Notifier
 from nexora.storage.base import new_id, utcnow
@@ -31,9 +32,10 @@ def event_of(row: RunEvent) -> Event:
 
 
 class RunService:
-    def __init__(self, agents: AgentRegistry, notifier: Notifier) -> None:
+    def __init__(self, agents: AgentRegistry, notifier: Notifier, quotas: QuotaGuard) -> None:
         self.agents = agents
         self.notifier = notifier
+        self.quotas = quotas
 
     async def create(
         self,
@@ -51,6 +53,7 @@ class RunService:
         if len(text) > MAX_INPUT_CHARS:
             raise InvalidInput(f"input: longer than {MAX_INPUT_CHARS} characters")
         view = await self.agents.find(db, actor, agent_id)
+        await self.quotas.check(db, actor)  # 429 once the actor or their org is over a quota
         run = Run(
             id=new_id(),
             org_id=actor.org_id,

@@ -35,8 +35,9 @@ class UsageRecord:
 
 
 class UsageRecorder:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, enabled: bool = True) -> None:
         self._db = db
+        self.enabled = enabled
         self.writer: BackgroundWriter[UsageRecord] = BackgroundWriter("token-usage", self._write)
 
     def record(
@@ -49,6 +50,8 @@ class UsageRecorder:
         agent_id: str | None = None,
         run_id: str | None = None,
     ) -> None:
+        if not self.enabled:
+            return
         principal = current_principal.get()
         if principal is None:
             raise RuntimeError("token usage recorded outside of an authenticated context")

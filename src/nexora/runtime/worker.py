@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -62,6 +63,8 @@ class WorkerDeps:
     tools: ToolRegistry
     titles: TitleWriter
     max_steps: int = 50
+    # Between model steps: why a run must stop (a quota reached), or None to go on.
+    over_quota: Callable[[Run], Awaitable[str | None]] | None = None
 
 
 @dataclass
@@ -189,9 +192,11 @@ class Worker:
 
     async def _run_to_end(self, run: Run, lease: Lease, recorder: EventRecorder) -> None:
         # The agent loop (pydantic-ai) loads with the first run, not at start-up.
-        from nexora.runtime.executor import StepExecutor
+        from nexora.runtime.executor import RunStopped, StepExecutor
 
-        executor = StepExecutor(recorder, self.deps.usage, self.deps.max_steps)
+        executor = StepExecutor(
+            recorder, self.deps.usage, self.deps.max_steps, guard=self.deps.over_quota
+        )
         state = StepState(run.step_count, run.prompt_tokens, run.completion_tokens, 0)
         try:
             async with self.deps.queue.db.session() as session:
@@ -217,6 +222,9 @@ class Worker:
             return
         except LeaseLost:
             raise
+        except RunStopped as exc:
+            await self._finish(recorder, run, RunStatus.FAILED, exc.state, None, exc.detail)
+            return
         except NexoraError as exc:
             await self._finish(recorder, run, RunStatus.FAILED, state, None, exc.detail)
             return
