@@ -23,6 +23,7 @@ from nexora.config import Settings
 from nexora.governance.approvals import Approvals
 from nexora.governance.audit import AuditLog
 from nexora.governance.quotas import QuotaGuard
+from nexora.governance.records import RecordSink
 from nexora.governance.secret_store import SecretStore
 from nexora.governance.secrets import SecretBox
 from nexora.providers.resolver import ModelResolver
@@ -97,8 +98,9 @@ class Platform:
         models = ModelResolver(settings, secrets)
         bus = EventBus()
         notifier = Notifier(db)
-        usage = UsageRecorder(db, enabled=settings.usage_recording)
-        audit = AuditLog(db, enabled=settings.audit_enabled)
+        records = RecordSink(db)
+        usage = UsageRecorder(records, enabled=settings.usage_recording)
+        audit = AuditLog(records, enabled=settings.audit_enabled)
         quotas = QuotaGuard(db, audit)
         runs = RunService(agents, notifier, quotas)
         queue = RunQueue(
@@ -155,9 +157,9 @@ class Platform:
                 log.info("created user 'admin' in the default organization")
         self.notifier.on(EVENTS_STORED, self.bus.notify_stored)
         await self.notifier.start()
+        # One writer serves audit events and token usage alike.
         self.audit.writer.start()
         self.approvals.start()
-        self.usage.writer.start()
         self.pool.start()
         if workers and self.settings.worker_concurrency > 0:
             self.worker.start()
@@ -178,7 +180,6 @@ class Platform:
         await self.pool.stop()
         await self.approvals.stop()
         await self.audit.writer.stop()
-        await self.usage.writer.stop()
         await self.notifier.stop()
         await self.models.aclose()
         await self.db.dispose()

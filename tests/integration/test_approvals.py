@@ -20,6 +20,7 @@ from nexora.governance import mcp_registry
 from nexora.governance.approvals import Approvals
 from nexora.governance.audit import AuditLog, RequestContext
 from nexora.governance.mcp_registry import McpServerSpec
+from nexora.governance.records import RecordSink
 from nexora.platform import Platform
 from nexora.storage.base import utcnow
 from nexora.storage.db import Database
@@ -159,7 +160,7 @@ def test_sweep_expires_overdue_requests_once(admin: httpx.Client, db_url: str) -
 
     async def sweep() -> int:
         db = Database(db_url)
-        audit = AuditLog(db)
+        audit = AuditLog(RecordSink(db))
         audit.writer.start()
         try:
             async with db.session() as session:

@@ -204,4 +204,4 @@ def test_failing_audit_store_does_not_fail_chat(
     assert events[-1].event == "run.completed"
     assert events[-1].json["payload"]["output"] == "Still here."
     ready = ok(admin.get("/readyz"))
-    assert ready["writers"]["audit"]["failed"] >= 1
+    assert ready["writers"]["records"]["failed"] >= 1

@@ -6,8 +6,6 @@ with the number of agents; the pool bounds how many are held in memory at once.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -17,6 +15,7 @@ from typing import Any
 
 from nexora.agents.config import AgentFile
 from nexora.agents.registry import AgentView
+from nexora.periodic import Periodic
 
 
 @dataclass(slots=True)
@@ -72,7 +71,9 @@ class AgentPool:
         self._agents: OrderedDict[str, ActiveAgent] = OrderedDict()
         self._loads = 0
         self._evictions = 0
-        self._sweeper: asyncio.Task[None] | None = None
+        self._sweeper = Periodic(
+            "agent-pool-eviction", max(1.0, min(60.0, idle_ttl_seconds / 4)), self._evict_idle
+        )
 
     def acquire(self, view: AgentView) -> ActiveAgent:
         """The active agent for a visible config, loading or rebuilding it when needed.
@@ -118,19 +119,11 @@ class AgentPool:
         )
 
     def start(self) -> None:
-        if self._sweeper is None:
-            self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+        self._sweeper.start()
 
     async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
-            self._sweeper = None
+        await self._sweeper.stop()
         self._agents.clear()
 
-    async def _sweep(self) -> None:
-        interval = max(1.0, min(60.0, self.idle_ttl / 4))
-        while True:
-            await asyncio.sleep(interval)
-            self.evict_idle()
+    async def _evict_idle(self) -> None:
+        self.evict_idle()

@@ -9,9 +9,7 @@ share this table and these decisions later; nothing creates them yet.
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
 import json
 import logging
 from dataclasses import dataclass
@@ -27,6 +25,7 @@ from nexora.governance import capabilities as caps
 from nexora.governance.audit import AuditLog, RequestContext
 from nexora.governance.capabilities import ApprovalStatus
 from nexora.governance.capability_changes import apply_change
+from nexora.periodic import Periodic
 from nexora.storage.base import utcnow
 from nexora.storage.db import Database
 from nexora.storage.models import Approval
@@ -74,8 +73,8 @@ class Approvals:
     def __init__(self, db: Database, audit: AuditLog, sweep_seconds: float = 60.0) -> None:
         self._db = db
         self._audit = audit
-        self._sweep_seconds = sweep_seconds
-        self._sweeper: asyncio.Task[None] | None = None
+        # Reads expire overdue requests lazily; the sweep catches the ones nobody reads.
+        self._sweeper = Periodic("approval-expiry", sweep_seconds, self._sweep_once)
 
     async def get(self, db: AsyncSession, actor: Actor, approval_id: str) -> Approval:
         """One approval of the actor's org; an overdue pending one becomes `expired` here."""
@@ -272,25 +271,14 @@ class Approvals:
         return 1
 
     def start(self) -> None:
-        if self._sweeper is None:
-            self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+        self._sweeper.start()
 
     async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
-            self._sweeper = None
+        await self._sweeper.stop()
 
-    async def _sweep(self) -> None:
-        while True:
-            await asyncio.sleep(self._sweep_seconds)
-            try:
-                async with self._db.session() as session:
-                    await self.expire_due(session)
-            except Exception:
-                # A failed sweep is retried next time; reads expire lazily meanwhile.
-                log.exception("approval expiry sweep failed")
+    async def _sweep_once(self) -> None:
+        async with self._db.session() as session:
+            await self.expire_due(session)
 
 
 class _Recording:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from nexora.auth.actor import Actor
 from nexora.governance.audit_chain import append
-from nexora.governance.writer import BackgroundWriter
+from nexora.governance.records import RecordSink
 from nexora.storage.base import new_id, utcnow
-from nexora.storage.db import Database
 from nexora.storage.models import AuditEvent
 
 
@@ -35,10 +36,11 @@ class AuditRecord:
 
 
 class AuditLog:
-    def __init__(self, db: Database, *, enabled: bool = True) -> None:
-        self._db = db
+    def __init__(self, sink: RecordSink, *, enabled: bool = True) -> None:
         self.enabled = enabled
-        self.writer: BackgroundWriter[AuditRecord] = BackgroundWriter("audit", self._write)
+        self.writer = sink.writer
+        self._sink = sink
+        sink.register(AuditRecord, self._write)
 
     def record(
         self,
@@ -54,7 +56,7 @@ class AuditLog:
     ) -> None:
         if not self.enabled:
             return
-        self.writer.submit(
+        self._sink.submit(
             AuditRecord(
                 action=action,
                 org_id=actor.org_id if actor else org_id,
@@ -68,25 +70,24 @@ class AuditLog:
             )
         )
 
-    async def _write(self, batch: list[AuditRecord]) -> None:
-        async with self._db.session() as session:
-            await append(
-                session,
-                [
-                    AuditEvent(
-                        id=new_id(),
-                        org_id=r.org_id,
-                        actor_id=r.actor_id,
-                        action=r.action,
-                        resource_type=r.resource_type,
-                        resource_id=r.resource_id,
-                        status=r.status,
-                        ip=r.ip,
-                        user_agent=r.user_agent,
-                        detail=r.detail,
-                        created_at=utcnow(),
-                    )
-                    for r in batch
-                ],
-            )
-            await session.commit()
+    @staticmethod
+    async def _write(session: AsyncSession, batch: list[AuditRecord]) -> None:
+        await append(
+            session,
+            [
+                AuditEvent(
+                    id=new_id(),
+                    org_id=r.org_id,
+                    actor_id=r.actor_id,
+                    action=r.action,
+                    resource_type=r.resource_type,
+                    resource_id=r.resource_id,
+                    status=r.status,
+                    ip=r.ip,
+                    user_agent=r.user_agent,
+                    detail=r.detail,
+                    created_at=utcnow(),
+                )
+                for r in batch
+            ],
+        )

@@ -33,11 +33,13 @@ class BackgroundWriter(Generic[T]):
         write_batch: Callable[[list[T]], Awaitable[None]],
         max_queue: int = 10_000,
         max_batch: int = 500,
+        linger_seconds: float = 0.0,
     ) -> None:
         self.name = name
         self._write_batch = write_batch
         self._queue: asyncio.Queue[T] = asyncio.Queue(max_queue)
         self._max_batch = max_batch
+        self._linger = linger_seconds
         self._task: asyncio.Task[None] | None = None
         self.stats = WriterStats()
 
@@ -72,6 +74,8 @@ class BackgroundWriter(Generic[T]):
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
+            if self._linger:
+                await asyncio.sleep(self._linger)
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:

@@ -41,7 +41,7 @@ from nexora.runtime.history import (
 )
 from nexora.runtime.queue import Lease
 from nexora.runtime.recorder import EventRecorder
-from nexora.runtime.steps import ModelHandle, StepState
+from nexora.runtime.steps import ModelHandle, StepState, Store
 from nexora.runtime.usage import Principal, UsageRecorder, current_principal
 from nexora.storage.base import new_id, utcnow
 from nexora.storage.models import Run, RunStep
@@ -74,10 +74,14 @@ class StepExecutor:
         self.usage = usage
         self.max_steps = max_steps
         self.guard = guard
+        self.model_ref: str | None = None
 
     async def execute(
         self, run: Run, lease: Lease, agent: ActiveAgent, model: ModelHandle, toolset: Any
-    ) -> tuple[str, StepState]:
+    ) -> tuple[str, StepState, Store | None]:
+        """Returns the output, the step state, and the last checkpoint still to be stored:
+        the caller writes it in the transaction that completes the run (one commit fewer per
+        answer; a crash in between repeats only that final model call)."""
         db = self.recorder.db
         async with db.session() as session:
             steps = await steps_of(session, run.id)
@@ -101,6 +105,7 @@ class StepExecutor:
                 "from_step": state.index,
             },
         )
+        self.model_ref = f"{model.provider}:{model.name}"
         current_principal.set(Principal(run.user_id, run.org_id))
         runner: Agent[None, str] = agent.runner
         prompt = None if steps else run.input
@@ -112,10 +117,15 @@ class StepExecutor:
             usage_limits=UsageLimits(request_limit=self.max_steps),
         ) as agent_run:
             previous: Any = None
+            deferred_used = (0, 0)
             request_started = 0.0
             usage_before = (0, 0)
             async for node in agent_run:
-                if previous is not None and not Agent.is_user_prompt_node(previous):
+                if (
+                    previous is not None
+                    and not Agent.is_user_prompt_node(previous)
+                    and not isinstance(node, End)  # the last step is stored with the run's end
+                ):
                     pending: list[ModelMessage] = (
                         [node.request] if Agent.is_model_request_node(node) else []
                     )
@@ -130,9 +140,15 @@ class StepExecutor:
                         await self._model_done(run, model, used, request_started)
                     else:
                         used = (0, 0)
-                    await self._checkpoint(
-                        run, state, kind, agent_run.all_messages() + pending, used
+                    final_answer = (
+                        Agent.is_call_tools_node(node) and not node.model_response.tool_calls
                     )
+                    if final_answer:
+                        deferred_used = used
+                    else:
+                        await self._checkpoint(
+                            run, state, kind, agent_run.all_messages() + pending, used
+                        )
                     # Only a reply that calls tools leads to another model call; a final
                     # answer is already paid for and is kept.
                     if (
@@ -164,9 +180,10 @@ class StepExecutor:
             assert agent_run.result is not None
             output = str(agent_run.result.output)
             final = agent_run.all_messages()
+        store = None
         if len(final) > state.checkpointed:
-            await self._checkpoint(run, state, "final", final, (0, 0))
-        return output, state
+            store = await self._checkpoint(run, state, "model", final, deferred_used, defer=True)
+        return output, state, store
 
     async def _model_event(self, event: object) -> None:
         if isinstance(event, PartStartEvent) and isinstance(event.part, TextPart):
@@ -227,11 +244,19 @@ class StepExecutor:
             log.exception("token usage not recorded for run %s", run.id)
 
     async def _checkpoint(
-        self, run: Run, state: StepState, kind: str, full: list[ModelMessage], used: tuple[int, int]
-    ) -> None:
+        self,
+        run: Run,
+        state: StepState,
+        kind: str,
+        full: list[ModelMessage],
+        used: tuple[int, int],
+        *,
+        defer: bool = False,
+    ) -> Store | None:
         added = full[state.checkpointed :]
         if not added:
-            return
+            return None
+        model_ref = self.model_ref
         index = state.index
         state.prompt_tokens += used[0]
         state.completion_tokens += used[1]
@@ -253,11 +278,19 @@ class StepExecutor:
             await session.execute(
                 update(Run)
                 .where(Run.id == run.id)
-                .values(step_count=index + 1, prompt_tokens=totals[0], completion_tokens=totals[1])
+                .values(
+                    step_count=index + 1,
+                    prompt_tokens=totals[0],
+                    completion_tokens=totals[1],
+                    model=model_ref,
+                )
                 .execution_options(synchronize_session=False)
             )
 
         await self.recorder.emit(EventType.STEP_COMPLETED, {"index": index, "kind": kind})
-        await self.recorder.flush(also=store)
         state.index += 1
         state.checkpointed = len(full)
+        if defer:
+            return store
+        await self.recorder.flush(also=store)
+        return None

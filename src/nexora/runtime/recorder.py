@@ -68,6 +68,25 @@ class EventRecorder:
             self._wake.set()
         return event
 
+    async def finish(
+        self,
+        type_: str,
+        payload: dict[str, Any],
+        also: Callable[[AsyncSession], Awaitable[None]],
+    ) -> Event:
+        """Emits the run's terminal event only once it is stored with the run's final state:
+        whoever sees it can read the finished run."""
+        event = Event(self._lease.run_id, self._next, type_, utcnow(), payload)
+        self._next += 1
+
+        async def store(session: AsyncSession) -> None:
+            await also(session)
+            await session.execute(insert(RunEvent), [_row(event)])
+
+        await self.flush(also=store)
+        self._bus.publish(event)
+        return event
+
     async def flush(self, also: Callable[[AsyncSession], Awaitable[None]] | None = None) -> None:
         """Writes pending events (and `also`, in the same fenced transaction)."""
         async with self._lock:
@@ -77,19 +96,7 @@ class EventRecorder:
             async with self._queue.db.session() as session:
                 await self._queue.fence(session, self._lease)
                 if batch:
-                    await session.execute(
-                        insert(RunEvent),
-                        [
-                            {
-                                "run_id": e.run_id,
-                                "seq": e.seq,
-                                "type": e.type,
-                                "created_at": e.created_at,
-                                "payload": e.payload,
-                            }
-                            for e in batch
-                        ],
-                    )
+                    await session.execute(insert(RunEvent), [_row(e) for e in batch])
                 if also is not None:
                     await also(session)
                 await session.commit()
@@ -114,3 +121,13 @@ class EventRecorder:
         with contextlib.suppress(asyncio.CancelledError):
             await self._flusher
         self._bus.untrack(self._lease.run_id)
+
+
+def _row(event: Event) -> dict[str, Any]:
+    return {
+        "run_id": event.run_id,
+        "seq": event.seq,
+        "type": event.type,
+        "created_at": event.created_at,
+        "payload": event.payload,
+    }

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 @dataclass
@@ -21,3 +25,7 @@ class ModelHandle:
     provider: str
     name: str
     model: Any  # pydantic_ai.models.Model
+
+
+# Writes a checkpoint inside a transaction someone else commits.
+Store = Callable[["AsyncSession"], Awaitable[None]]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from nexora.governance.writer import BackgroundWriter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nexora.governance.records import RecordSink
 from nexora.storage.base import new_id, utcnow
-from nexora.storage.db import Database
 from nexora.storage.models import TokenUsage
 
 
@@ -35,10 +36,11 @@ class UsageRecord:
 
 
 class UsageRecorder:
-    def __init__(self, db: Database, *, enabled: bool = True) -> None:
-        self._db = db
+    def __init__(self, sink: RecordSink, *, enabled: bool = True) -> None:
         self.enabled = enabled
-        self.writer: BackgroundWriter[UsageRecord] = BackgroundWriter("token-usage", self._write)
+        self.writer = sink.writer
+        self._sink = sink
+        sink.register(UsageRecord, self._write)
 
     def record(
         self,
@@ -55,7 +57,7 @@ class UsageRecorder:
         principal = current_principal.get()
         if principal is None:
             raise RuntimeError("token usage recorded outside of an authenticated context")
-        self.writer.submit(
+        self._sink.submit(
             UsageRecord(
                 org_id=principal.org_id,
                 user_id=principal.user_id,
@@ -68,22 +70,21 @@ class UsageRecorder:
             )
         )
 
-    async def _write(self, batch: list[UsageRecord]) -> None:
-        async with self._db.session() as session:
-            session.add_all(
-                TokenUsage(
-                    id=new_id(),
-                    org_id=r.org_id,
-                    user_id=r.user_id,
-                    agent_id=r.agent_id,
-                    run_id=r.run_id,
-                    provider=r.provider,
-                    model=r.model,
-                    prompt_tokens=r.prompt_tokens,
-                    completion_tokens=r.completion_tokens,
-                    total_tokens=r.prompt_tokens + r.completion_tokens,
-                    created_at=utcnow(),
-                )
-                for r in batch
+    @staticmethod
+    async def _write(session: AsyncSession, batch: list[UsageRecord]) -> None:
+        session.add_all(
+            TokenUsage(
+                id=new_id(),
+                org_id=r.org_id,
+                user_id=r.user_id,
+                agent_id=r.agent_id,
+                run_id=r.run_id,
+                provider=r.provider,
+                model=r.model,
+                prompt_tokens=r.prompt_tokens,
+                completion_tokens=r.completion_tokens,
+                total_tokens=r.prompt_tokens + r.completion_tokens,
+                created_at=utcnow(),
             )
-            await session.commit()
+            for r in batch
+        )

@@ -27,7 +27,7 @@ from nexora.runtime.events import EventType, RunStatus
 from nexora.runtime.notify import RUN_CANCELLED, RUN_QUEUED, Notifier
 from nexora.runtime.queue import Lease, LeaseLost, RunQueue
 from nexora.runtime.recorder import EventRecorder, next_seq
-from nexora.runtime.steps import ModelHandle, StepState
+from nexora.runtime.steps import ModelHandle, StepState, Store
 from nexora.runtime.titles import TitleWriter
 from nexora.runtime.usage import UsageRecorder
 from nexora.storage.base import utcnow
@@ -205,8 +205,7 @@ class Worker:
             agent = self.deps.pool.acquire(view)
             toolset = self.deps.tools.toolset(view.config.tools)
             model = ModelHandle(resolved.provider, resolved.model_name, resolved.model)
-            await self._set_model(lease, f"{model.provider}:{model.name}")
-            output, state = await executor.execute(run, lease, agent, model, toolset)
+            output, state, last_step = await executor.execute(run, lease, agent, model, toolset)
         except asyncio.CancelledError:
             reason = self._running[lease.run_id].reason if lease.run_id in self._running else None
             if reason == "user":
@@ -232,20 +231,11 @@ class Worker:
             log.warning("run %s failed: %s", run.id, exc, exc_info=True)
             await self._finish(recorder, run, RunStatus.FAILED, state, None, _describe(exc))
             return
-        await self._finish(recorder, run, RunStatus.COMPLETED, state, output, None)
+        await self._finish(
+            recorder, run, RunStatus.COMPLETED, state, output, None, executor.model_ref, last_step
+        )
         if run.session_id is not None:
             self.deps.titles.schedule(run, model)
-
-    async def _set_model(self, lease: Lease, ref: str) -> None:
-        async with self.deps.queue.db.session() as session:
-            await self.deps.queue.fence(session, lease)
-            await session.execute(
-                update(Run)
-                .where(Run.id == lease.run_id)
-                .values(model=ref)
-                .execution_options(synchronize_session=False)
-            )
-            await session.commit()
 
     async def _finish(
         self,
@@ -255,7 +245,10 @@ class Worker:
         state: StepState,
         output: str | None,
         error: str | None,
+        model_ref: str | None = None,
+        last_step: Store | None = None,
     ) -> None:
+        """Ends the run with its terminal event, in one transaction with the last checkpoint."""
         usage = {
             "prompt_tokens": state.prompt_tokens,
             "completion_tokens": state.completion_tokens,
@@ -271,24 +264,29 @@ class Worker:
             payload["output"] = output
         if error is not None:
             payload["error"] = error
-        await recorder.emit(event_type, payload)
+
+        ended: dict[str, Any] = {
+            "status": status,
+            "output": output,
+            "error": error,
+            "finished_at": utcnow(),
+            "lease_owner": None,
+            "lease_expires_at": None,
+        }
+        if model_ref is not None:
+            ended["model"] = model_ref
 
         async def mark(session: AsyncSession) -> None:
+            if last_step is not None:
+                await last_step(session)
             await session.execute(
                 update(Run)
                 .where(Run.id == run.id)
-                .values(
-                    status=status,
-                    output=output,
-                    error=error,
-                    finished_at=utcnow(),
-                    lease_owner=None,
-                    lease_expires_at=None,
-                )
+                .values(**ended)
                 .execution_options(synchronize_session=False)
             )
 
-        await recorder.flush(also=mark)
+        await recorder.finish(event_type, payload, mark)
 
 
 def _describe(exc: Exception) -> str:

@@ -28,8 +28,5 @@ async def readyz(platform: PlatformDep) -> dict[str, Any]:
         raise ServiceUnavailable(f"database unavailable: {exc.__class__.__name__}") from exc
     return {
         "status": "ready",
-        "writers": {
-            "audit": asdict(platform.audit.writer.stats),
-            "token_usage": asdict(platform.usage.writer.stats),
-        },
+        "writers": {"records": asdict(platform.audit.writer.stats)},
     }
