@@ -60,19 +60,26 @@ class AgentRegistry:
         return [self._view(r) for r in rows]
 
     async def get(self, db: AsyncSession, actor: Actor, agent_id: str) -> AgentView:
+        return await self._visible_one(db, actor, AgentRecord.id == agent_id, "agent not found")
+
+    async def _visible_one(
+        self, db: AsyncSession, actor: Actor, which: ColumnElement[bool], missing: str
+    ) -> AgentView:
+        """One agent of the actor's org: 404 if there is none, 403 if it is not granted."""
         record = await db.scalar(
-            select(AgentRecord).where(AgentRecord.id == agent_id, visible_to(actor))
+            select(AgentRecord).where(which, AgentRecord.org_id == actor.org_id).limit(1)
         )
         if record is None:
-            in_org = await db.scalar(
-                select(AgentRecord.id).where(
-                    AgentRecord.id == agent_id, AgentRecord.org_id == actor.org_id
+            raise NotFound(missing)
+        if not actor.is_admin:
+            granted = await db.scalar(
+                select(AgentGrant.id).where(
+                    AgentGrant.user_id == actor.user_id, AgentGrant.agent_id == record.id
                 )
             )
-            if in_org is not None:
+            if granted is None:
                 raise Forbidden("you have no grant for this agent: ask an admin for one")
-            raise NotFound("agent not found")
-        if self.files.mtime(agent_id) not in (None, record.config_mtime):
+        if self.files.mtime(record.id) not in (None, record.config_mtime):
             await self._sync_from_file(db, record)
         return self._view(record)
 
@@ -87,15 +94,8 @@ class AgentRegistry:
 
     async def find(self, db: AsyncSession, actor: Actor, id_or_name: str) -> AgentView:
         """By id or by name within the actor's org; grants apply as in `get`."""
-        record_id = await db.scalar(
-            select(AgentRecord.id).where(
-                (AgentRecord.id == id_or_name) | (AgentRecord.name == id_or_name),
-                AgentRecord.org_id == actor.org_id,
-            )
-        )
-        if record_id is None:
-            raise NotFound(f"agent {id_or_name!r} not found")
-        return await self.get(db, actor, record_id)
+        which = (AgentRecord.id == id_or_name) | (AgentRecord.name == id_or_name)
+        return await self._visible_one(db, actor, which, f"agent {id_or_name!r} not found")
 
     async def create(self, db: AsyncSession, actor: Actor, spec: AgentSpec) -> AgentView:
         _require_admin(actor)

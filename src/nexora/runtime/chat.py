@@ -48,10 +48,11 @@ class ChatService:
         message: str,
         channel: str = "console",
     ) -> ChatTurn:
+        view = None
         if session_id is None:
             if agent_id is None:
                 raise InvalidInput("agent_id: required to start a new session")
-            view = await self.runs.agents.get(db, actor, agent_id)
+            view = await self.runs.agents.find(db, actor, agent_id)
             chat = ChatSession(
                 org_id=actor.org_id, agent_id=view.record.id, user_id=actor.user_id, channel=channel
             )
@@ -66,7 +67,7 @@ class ChatService:
             if active is not None:
                 await db.commit()
                 return ChatTurn(active, chat, attached=True)
-            run = await self.runs.create(db, actor, chat.agent_id, message, session=chat)
+            run = await self.runs.create(db, actor, chat.agent_id, message, session=chat, view=view)
         return ChatTurn(run, chat, attached=False)
 
     async def active_run(self, db: AsyncSession, session_id: str) -> Run | None:

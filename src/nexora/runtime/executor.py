@@ -83,10 +83,13 @@ class StepExecutor:
         the caller writes it in the transaction that completes the run (one commit fewer per
         answer; a crash in between repeats only that final model call)."""
         db = self.recorder.db
-        async with db.session() as session:
-            steps = await steps_of(session, run.id)
-            history: list[ModelMessage] = context_messages(run.context)
-            history += await session_history(session, run)
+        history: list[ModelMessage] = context_messages(run.context)
+        steps = []
+        if run.attempts > 1 or run.session_id is not None:
+            async with db.session() as session:
+                if run.attempts > 1:  # only a resumed run can have checkpoints
+                    steps = await steps_of(session, run.id)
+                history += await session_history(session, run)
         for step in steps:
             history.extend(load_messages(step.messages))
         state = StepState(

@@ -51,20 +51,20 @@ async def steps_of(session: AsyncSession, run_id: str) -> list[RunStep]:
 
 
 async def session_history(session: AsyncSession, run: Run) -> list[ModelMessage]:
-    """Completed earlier runs of the same session, oldest first."""
+    """Completed earlier runs of the same session, oldest first, in one query."""
     if run.session_id is None:
         return []
-    earlier = await session.scalars(
-        select(Run.id)
+    rows = await session.scalars(
+        select(RunStep)
+        .join(Run, Run.id == RunStep.run_id)
         .where(
             Run.session_id == run.session_id,
             Run.status == RunStatus.COMPLETED,
             Run.created_at < run.created_at,
         )
-        .order_by(Run.created_at)
+        .order_by(Run.created_at, RunStep.index)
     )
     messages: list[ModelMessage] = []
-    for run_id in earlier:
-        for step in await steps_of(session, run_id):
-            messages.extend(load_messages(step.messages))
+    for step in rows:
+        messages.extend(load_messages(step.messages))
     return messages

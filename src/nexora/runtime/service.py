@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nexora.agents.registry import AgentRegistry
+from nexora.agents.registry import AgentRegistry, AgentView
 from nexora.auth.actor import Actor
 from nexora.errors import InvalidInput, NotFound
 from nexora.governance.quotas import QuotaGuard
@@ -47,12 +47,15 @@ class RunService:
         session: ChatSession | None = None,
         context: Sequence[dict[str, str]] = (),
         parent_run_id: str | None = None,
+        view: AgentView | None = None,
     ) -> Run:
+        """Queues a run; `view` is the agent as the caller just checked it (saves a lookup)."""
         if not text.strip():
             raise InvalidInput("input: must not be empty")
         if len(text) > MAX_INPUT_CHARS:
             raise InvalidInput(f"input: longer than {MAX_INPUT_CHARS} characters")
-        view = await self.agents.find(db, actor, agent_id)
+        if view is None or view.record.id != agent_id:
+            view = await self.agents.find(db, actor, agent_id)
         await self.quotas.check(db, actor)  # 429 once the actor or their org is over a quota
         run = Run(
             id=new_id(),

@@ -175,7 +175,8 @@ class Worker:
             async with self.deps.queue.db.session() as session:
                 run = await session.get(Run, lease.run_id)
                 assert run is not None
-                first_seq = await next_seq(session, run.id, resumed=run.attempts > 1)
+                # A first attempt has no events yet; only a resumed run looks its number up.
+                first_seq = 1 if run.attempts == 1 else await next_seq(session, run.id, True)
             recorder = EventRecorder(
                 self.deps.queue, self.deps.bus, self.deps.notifier, lease, first_seq
             )

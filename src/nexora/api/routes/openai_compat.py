@@ -96,7 +96,7 @@ async def chat_completions(
 ) -> JSONResponse | EventSourceResponse:
     view = await platform.agents.find(db, actor, body.model)
     text, context = _split(body.messages)
-    run = await platform.runs.create(db, actor, view.record.id, text, context=context)
+    run = await platform.runs.create(db, actor, view.record.id, text, context=context, view=view)
     platform.audit.record(
         "chat.message.send",
         actor=actor,
