@@ -122,6 +122,7 @@ class Platform:
                 titles=TitleWriter(db, usage),
                 max_steps=settings.run_max_steps,
                 over_quota=quotas.over_quota,
+                audit=audit,
             ),
             concurrency=settings.worker_concurrency,
         )

@@ -9,7 +9,8 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nexora.storage.models import TokenUsage
+from nexora.config import Settings
+from nexora.storage.models import AuditEvent, TokenUsage
 from tests.fakes.openai_server import FakeOpenAIServer, Reply
 from tests.support.api import assert_problem, auth, login, ok
 from tests.support.db import eventually
@@ -52,7 +53,7 @@ def test_run_completes_with_output_usage_and_events(
     assert [e["seq"] for e in page["items"]] == seqs[2:4] and page["next_cursor"] == seqs[3]
 
 
-def test_tool_calling_run(admin: httpx.Client, llm: FakeOpenAIServer) -> None:
+def test_tool_calling_run(admin: httpx.Client, llm: FakeOpenAIServer, settings: Settings) -> None:
     llm.reply_tool_call("add", {"a": 40, "b": 2})
     llm.reply_text("The answer is 42.")
     with counting_tool() as counter:
@@ -71,6 +72,14 @@ def test_tool_calling_run(admin: httpx.Client, llm: FakeOpenAIServer) -> None:
     assert called["payload"]["tool"] == "add" and called["payload"]["args"] == {"a": 40, "b": 2}
     assert result["payload"]["content"] == "42"
     assert done["step_count"] == 3  # model (tool call), tools, model (answer)
+
+    async def tool_audit(session: AsyncSession) -> list[tuple[str | None, str | None, str]]:
+        rows = await session.scalars(select(AuditEvent).where(AuditEvent.action == "tool.exec"))
+        return [(r.actor_id, r.resource_id, r.detail["run_id"]) for r in rows]
+
+    me = ok(admin.get("/api/auth/me"))
+    audited = eventually(settings.database_url, tool_audit, lambda rows: len(rows) >= 1)
+    assert audited == [(me["user_id"], "add", run["id"])]
 
 
 def test_unknown_tool_fails_the_run_clearly(admin: httpx.Client) -> None:

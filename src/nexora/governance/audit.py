@@ -53,14 +53,17 @@ class AuditLog:
         request: RequestContext | None = None,
         detail: dict[str, Any] | None = None,
         org_id: str | None = None,
+        actor_id: str | None = None,
     ) -> None:
+        """Queues an event. Work done for a user outside a request (a run's tool calls) names
+        them with `org_id` and `actor_id` instead of an `actor`."""
         if not self.enabled:
             return
         self._sink.submit(
             AuditRecord(
                 action=action,
                 org_id=actor.org_id if actor else org_id,
-                actor_id=actor.user_id if actor and actor.via != "local" else None,
+                actor_id=(actor.user_id if actor.via != "local" else None) if actor else actor_id,
                 resource_type=resource_type,
                 resource_id=resource_id,
                 status=status,

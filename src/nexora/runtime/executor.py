@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.agents.pool import ActiveAgent
 from nexora.errors import NexoraError
+from nexora.governance.audit import AuditLog
 from nexora.runtime.events import EventType
 from nexora.runtime.history import (
     context_messages,
@@ -69,11 +70,14 @@ class StepExecutor:
         usage: UsageRecorder,
         max_steps: int,
         guard: StepGuard | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self.recorder = recorder
         self.usage = usage
         self.max_steps = max_steps
         self.guard = guard
+        self.audit = audit
+        self.run: Run | None = None
         self.model_ref: str | None = None
 
     async def execute(
@@ -108,6 +112,7 @@ class StepExecutor:
                 "from_step": state.index,
             },
         )
+        self.run = run
         self.model_ref = f"{model.provider}:{model.name}"
         current_principal.set(Principal(run.user_id, run.org_id))
         runner: Agent[None, str] = agent.runner
@@ -211,6 +216,20 @@ class StepExecutor:
             )
         elif isinstance(event, FunctionToolResultEvent):
             content = event.part.model_response_str()
+            if self.audit is not None and self.run is not None:
+                self.audit.record(
+                    "tool.exec",
+                    actor=None,
+                    org_id=self.run.org_id,
+                    actor_id=self.run.user_id,
+                    resource_type="tool",
+                    resource_id=event.part.tool_name,
+                    detail={
+                        "run_id": self.run.id,
+                        "agent_id": self.run.agent_id,
+                        "call_id": event.part.tool_call_id,
+                    },
+                )
             await self.recorder.emit(
                 EventType.TOOL_RESULT,
                 {

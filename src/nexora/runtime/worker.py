@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nexora.agents.pool import AgentPool
 from nexora.agents.registry import AgentRegistry
 from nexora.errors import NexoraError
+from nexora.governance.audit import AuditLog
 from nexora.runtime.bus import EventBus
 from nexora.runtime.events import EventType, RunStatus
 from nexora.runtime.notify import RUN_CANCELLED, RUN_QUEUED, Notifier
@@ -65,6 +66,7 @@ class WorkerDeps:
     max_steps: int = 50
     # Between model steps: why a run must stop (a quota reached), or None to go on.
     over_quota: Callable[[Run], Awaitable[str | None]] | None = None
+    audit: AuditLog | None = None
 
 
 @dataclass
@@ -196,7 +198,11 @@ class Worker:
         from nexora.runtime.executor import RunStopped, StepExecutor
 
         executor = StepExecutor(
-            recorder, self.deps.usage, self.deps.max_steps, guard=self.deps.over_quota
+            recorder,
+            self.deps.usage,
+            self.deps.max_steps,
+            guard=self.deps.over_quota,
+            audit=self.deps.audit,
         )
         state = StepState(run.step_count, run.prompt_tokens, run.completion_tokens, 0)
         try:
