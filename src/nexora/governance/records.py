@@ -18,7 +18,9 @@ from nexora.storage.db import Database
 
 Handler = Callable[[AsyncSession, list[Any]], Awaitable[None]]
 
-LINGER_SECONDS = 0.05
+# Long enough that a few turns' records share one commit, short enough that an admin reading
+# the audit trail sees them at once (the audit routes flush before they read anyway).
+LINGER_SECONDS = 0.25
 
 
 class RecordSink:
