@@ -74,6 +74,7 @@ def settings(tmp_path: Path, db_url: str, llm: FakeOpenAIServer) -> Settings:
         openai_base_url=llm.base_url,
         openai_api_key="sk-test",
         run_lease_seconds=5,
+        records_linger_seconds=0.05,
     )
 
 

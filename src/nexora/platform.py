@@ -98,7 +98,7 @@ class Platform:
         models = ModelResolver(settings, secrets)
         bus = EventBus()
         notifier = Notifier(db)
-        records = RecordSink(db)
+        records = RecordSink(db, linger_seconds=settings.records_linger_seconds)
         usage = UsageRecorder(records, enabled=settings.usage_recording)
         audit = AuditLog(records, enabled=settings.audit_enabled)
         quotas = QuotaGuard(db, audit)

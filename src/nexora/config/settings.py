@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     detect_local_models: bool = True
     # Runs: in-process workers per process (0 = this process only serves the API), leases,
     # and concurrency limits that hold across every process sharing the database.
+    # Audit and usage records are written in batches this far apart: longer costs a turn less
+    # (SQLite's one write lock), shorter loses less on a crash.
+    records_linger_seconds: float = Field(default=1.0, ge=0.0, le=10.0)
     worker_concurrency: int = Field(default=8, ge=0, le=1000)
     run_lease_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
     run_max_steps: int = Field(default=50, ge=1, le=10_000)
