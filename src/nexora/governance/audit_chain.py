@@ -29,10 +29,9 @@ def _timestamp(value: datetime) -> str:
     return value.isoformat(timespec="microseconds")
 
 
-def event_hash(event: AuditEvent, prev_hash: str) -> str:
-    fields: dict[str, Any] = {
-        "seq": event.seq,
-        "prev": prev_hash,
+def event_content(event: AuditEvent) -> dict[str, Any]:
+    """What an event records, as the hash covers it and as readers see it."""
+    return {
         "id": event.id,
         "org_id": event.org_id,
         "actor_id": event.actor_id,
@@ -43,6 +42,14 @@ def event_hash(event: AuditEvent, prev_hash: str) -> str:
         "ip": event.ip,
         "user_agent": event.user_agent,
         "detail": event.detail,
+    }
+
+
+def event_hash(event: AuditEvent, prev_hash: str) -> str:
+    fields: dict[str, Any] = {
+        **event_content(event),
+        "seq": event.seq,
+        "prev": prev_hash,
         "created_at": _timestamp(event.created_at),
     }
     canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

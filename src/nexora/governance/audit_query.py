@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.auth.actor import Actor
+from nexora.governance.audit_chain import event_content
 from nexora.storage.models import AuditEvent, User
 
 EXPORT_COLUMNS = (
@@ -89,17 +90,8 @@ async def search(
 def as_dict(event: AuditEvent) -> dict[str, Any]:
     return {
         "seq": event.seq,
-        "id": event.id,
         "created_at": event.created_at.isoformat(),
-        "org_id": event.org_id,
-        "actor_id": event.actor_id,
-        "action": event.action,
-        "resource_type": event.resource_type,
-        "resource_id": event.resource_id,
-        "status": event.status,
-        "ip": event.ip,
-        "user_agent": event.user_agent,
-        "detail": event.detail,
+        **event_content(event),
         "prev_hash": event.prev_hash,
         "hash": event.hash,
     }
