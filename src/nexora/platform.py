@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 
 from nexora.agents.files import AgentFiles
 from nexora.agents.pool import AgentPool
@@ -29,7 +30,7 @@ from nexora.governance.secrets import SecretBox
 from nexora.providers.resolver import ModelResolver
 from nexora.runtime.bus import EventBus
 from nexora.runtime.chat import ChatService
-from nexora.runtime.notify import EVENTS_STORED, Notifier
+from nexora.runtime.notify import EVENTS_STORED, RUN_QUEUED, Notifier
 from nexora.runtime.queue import Limits, RunQueue
 from nexora.runtime.service import RunService
 from nexora.runtime.titles import TitleWriter
@@ -78,10 +79,7 @@ class Platform:
     runs: RunService
     chat: ChatService
     worker: Worker
-    approvals: Approvals = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.approvals = Approvals(self.db, self.audit)
+    approvals: Approvals
 
     @classmethod
     def from_settings(cls, settings: Settings, tools: ToolRegistry | None = None) -> Platform:
@@ -103,6 +101,7 @@ class Platform:
         audit = AuditLog(records, enabled=settings.audit_enabled)
         quotas = QuotaGuard(db, audit)
         runs = RunService(agents, notifier, quotas)
+        approvals = Approvals(db, audit, run_released=partial(notifier.notify, RUN_QUEUED))
         queue = RunQueue(
             db,
             worker_identity(),
@@ -120,6 +119,7 @@ class Platform:
                 usage=usage,
                 tools=tools or default_tools,
                 titles=TitleWriter(db, usage),
+                settings=settings,
                 max_steps=settings.run_max_steps,
                 over_quota=quotas.over_quota,
                 audit=audit,
@@ -144,8 +144,9 @@ class Platform:
             audit=audit,
             usage=usage,
             runs=runs,
-            chat=ChatService(runs),
+            chat=ChatService(runs, approvals),
             worker=worker,
+            approvals=approvals,
         )
 
     async def start(self, *, workers: bool = True) -> None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
 
+from nexora.security.verdict import Danger, GuardResult
+from nexora.tools.base import ToolContext
 from nexora.tools.registry import registry
 from tests.support.api import ok
+from tests.support.tools import AddInput, add_tool
 
 TERMINAL = {"completed", "failed", "cancelled"}
 
@@ -36,16 +39,16 @@ class Counter:
 
 
 @contextmanager
-def counting_tool(name: str = "add") -> Iterator[Counter]:
+def counting_tool(
+    name: str = "add",
+    danger: Danger = Danger.SAFE,
+    assess: Callable[[AddInput, ToolContext], GuardResult] | None = None,
+) -> Iterator[Counter]:
     """Registers a real tool that adds two numbers and counts its executions."""
     counter = Counter()
-
-    def add(a: int, b: int) -> int:
-        """Add two integers."""
-        counter.calls.append({"a": a, "b": b})
-        return a + b
-
-    registry.register(add, name=name)
+    registry.register(
+        add_tool(name, lambda args: counter.calls.append(args.model_dump()), danger, assess)
+    )
     try:
         yield counter
     finally:

@@ -51,8 +51,10 @@ def stream(
     headers: dict[str, str] | None = None,
     json_body: Any = None,
     stop_after: int | None = None,
+    until: str | None = None,
 ) -> list[SseEvent]:
-    """Reads events until the server closes the stream (or `stop_after` events)."""
+    """Reads events until the server closes the stream, `stop_after` events, or an event of
+    type `until`."""
     events: list[SseEvent] = []
     with client.stream(method, url, headers=headers, json=json_body, timeout=30) as response:
         assert response.status_code == 200, response.read().decode()
@@ -60,5 +62,7 @@ def stream(
         for event in parse(response.iter_lines()):
             events.append(event)
             if stop_after is not None and len(events) >= stop_after:
+                break
+            if until is not None and event.event == until:
                 break
     return events

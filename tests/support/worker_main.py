@@ -11,15 +11,14 @@ from pathlib import Path
 
 from nexora.cli.main import app
 from nexora.tools.registry import registry
+from tests.support.tools import AddInput, add_tool
 
 
-def add(a: int, b: int) -> int:
-    """Add two integers."""
+def log_call(args: AddInput) -> None:
     with Path(os.environ["NEXORA_TEST_TOOL_LOG"]).open("a") as log:
-        log.write(f"{a}+{b}\n")
-    return a + b
+        log.write(f"{args.a}+{args.b}\n")
 
 
 if __name__ == "__main__":
-    registry.register(add)
+    registry.register(add_tool("add", log_call))
     app(["worker"])

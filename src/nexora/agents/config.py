@@ -9,6 +9,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from nexora.tools.policy import ToolPolicy
+
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,63}$")
 MAX_PERSONA_CHARS = 100_000
 
@@ -61,6 +63,7 @@ class AgentSpec(BaseModel):
     persona: str = Field(default="", max_length=MAX_PERSONA_CHARS)
     model: str | None = None
     tools: list[str] = Field(default_factory=list, max_length=200)
+    tool_policy: ToolPolicy = Field(default_factory=ToolPolicy)
     skills: list[str] = Field(default_factory=list, max_length=200)
     # Names of the org's MCP servers this agent may use; enforced by the runtime.
     mcp_servers: list[str] = Field(default_factory=list, max_length=100)

@@ -33,9 +33,18 @@ class ActiveAgent:
 
 def build_active_agent(view: AgentView) -> ActiveAgent:
     from pydantic_ai import Agent
+    from pydantic_ai.tools import DeferredToolRequests
+
+    from nexora.tools.base import ToolContext
 
     config = view.config
-    runner: Agent[None, str] = Agent(name=config.name, instructions=config.persona or None)
+    # A run that needs a human for a tool call ends its step with `DeferredToolRequests`.
+    runner: Agent[ToolContext, str | DeferredToolRequests] = Agent(
+        name=config.name,
+        instructions=config.persona or None,
+        deps_type=ToolContext,
+        output_type=[str, DeferredToolRequests],
+    )
     view.workspace.mkdir(parents=True, exist_ok=True)
     return ActiveAgent(
         id=config.id,

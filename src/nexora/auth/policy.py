@@ -78,6 +78,8 @@ ROUTE_POLICIES: dict[tuple[str, str], Access] = {
     ("GET", "/api/runs/{run_id}/events"): MEMBER,
     ("GET", "/api/runs/{run_id}/stream"): MEMBER,
     ("POST", "/api/runs/{run_id}/cancel"): OPERATOR,
+    ("GET", "/api/runs/{run_id}/approvals"): MEMBER,
+    ("POST", "/api/runs/{run_id}/decision"): OPERATOR,
     ("POST", "/api/chat"): OPERATOR,
     ("POST", "/api/chat/stop"): OPERATOR,
     ("GET", "/api/sessions"): MEMBER,

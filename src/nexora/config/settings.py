@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     run_max_steps: int = Field(default=50, ge=1, le=10_000)
     max_running_runs: int | None = Field(default=None, ge=1)
     max_running_runs_per_org: int | None = Field(default=None, ge=1)
+    # Hosts `web_fetch` may reach although they resolve to loopback or private addresses.
+    web_allowed_hosts: list[str] = Field(default_factory=list, max_length=200)
     # Governance records; off only to measure what they cost (bench/governance.py).
     audit_enabled: bool = True
     usage_recording: bool = True

@@ -3,15 +3,18 @@
 Only admins of the org decide, and they may decide their own requests (a one-admin
 installation must not deadlock; the audit record says `self_approved`). An approved change
 takes effect through its applier inside the transaction that marks it approved, so a change
-is never approved without effect nor applied without approval. `kind="tool_call"` rows will
-share this table and these decisions later; nothing creates them yet.
+is never approved without effect nor applied without approval. `kind="tool_call"` rows are
+tool calls a paused run waits on (see `tool_approvals`): deciding the last of a run's calls
+puts the run back in the queue.
 """
 
 from __future__ import annotations
 
 import base64
+import builtins
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,8 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nexora.auth.actor import Actor
 from nexora.errors import Conflict, Forbidden, InvalidInput, NotFound
 from nexora.governance import capabilities as caps
+from nexora.governance import tool_approvals
 from nexora.governance.audit import AuditLog, RequestContext
-from nexora.governance.capabilities import ApprovalStatus
+from nexora.governance.capabilities import ApprovalKind, ApprovalStatus
 from nexora.governance.capability_changes import apply_change
 from nexora.periodic import Periodic
 from nexora.storage.base import utcnow
@@ -70,9 +74,17 @@ class Approvals:
     """Decisions on and expiry of approvals; one per process, owned by the platform, which
     starts its periodic expiry sweep (reads also expire overdue requests, lazily)."""
 
-    def __init__(self, db: Database, audit: AuditLog, sweep_seconds: float = 60.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        audit: AuditLog,
+        sweep_seconds: float = 60.0,
+        run_released: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
         self._db = db
         self._audit = audit
+        # Called with a run's id once its last pending tool call is decided, after commit.
+        self._run_released = run_released
         # Reads expire overdue requests lazily; the sweep catches the ones nobody reads.
         self._sweeper = Periodic("approval-expiry", sweep_seconds, self._sweep_once)
 
@@ -117,6 +129,8 @@ class Approvals:
         self, db: AsyncSession, actor: Actor, approval_id: str, request: RequestContext | None
     ) -> Approval:
         approval = await self._claim(db, actor, approval_id, ApprovalStatus.APPROVED, None)
+        if approval.kind == ApprovalKind.TOOL_CALL:
+            return await self._settle_tool_call(db, actor, approval, request)
         capability, action = (
             caps.Capability(approval.capability),
             caps.ChangeAction(approval.action),
@@ -162,6 +176,8 @@ class Approvals:
         request: RequestContext | None,
     ) -> Approval:
         approval = await self._claim(db, actor, approval_id, ApprovalStatus.REJECTED, reason)
+        if approval.kind == ApprovalKind.TOOL_CALL:
+            return await self._settle_tool_call(db, actor, approval, request)
         await db.commit()
         detail = {"risk": approval.risk, "reason": reason, **_requester(approval)}
         self._audit.record(
@@ -193,9 +209,12 @@ class Approvals:
     ) -> Approval:
         """Moves a pending approval to `status` in the open transaction, exactly once: of two
         admins deciding at the same moment, the conditional update lets only one through."""
-        if not actor.is_admin:
-            raise Forbidden("only admins of the organization decide approvals")
         approval = await self.get(db, actor, approval_id)
+        if approval.kind == ApprovalKind.TOOL_CALL:
+            if not tool_approvals.may_decide(actor, approval):
+                raise Forbidden("only an org admin may decide this tool call")
+        elif not actor.is_admin:
+            raise Forbidden("only admins of the organization decide approvals")
         if approval.status == ApprovalStatus.EXPIRED:
             raise Conflict(
                 f"approval {approval.id} expired at {_aware(approval.expires_at).isoformat()} "
@@ -248,9 +267,13 @@ class Approvals:
             .values(status=ApprovalStatus.EXPIRED, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-        await db.commit()
         if changed.rowcount != 1:  # type: ignore[attr-defined]
+            await db.commit()
             return 0
+        released = await tool_approvals.release_when_settled(db, approval)
+        await db.commit()
+        if released:
+            await self._released(approval.target)
         context = approval.request_context or {}
         origin = RequestContext(ip=context.get("ip"), user_agent=context.get("user_agent"))
         detail = {"expires_at": _aware(approval.expires_at).isoformat(), **_requester(approval)}
@@ -269,6 +292,70 @@ class Approvals:
                 detail={"target": approval.target, **detail},
             )
         return 1
+
+    async def decide_run(
+        self,
+        db: AsyncSession,
+        actor: Actor,
+        run_id: str,
+        approve: bool,
+        reason: str | None,
+        request: RequestContext | None,
+    ) -> builtins.list[Approval]:
+        """Decides every call of one run that waits and that the actor may decide (the chat's
+        `/confirm`); calls only an admin may decide are never decided by anyone else."""
+        waiting = await tool_approvals.for_run(db, actor.org_id, run_id, ApprovalStatus.PENDING)
+        if not waiting:
+            raise Conflict("no tool call of this run is waiting for a decision")
+        mine = [a for a in waiting if tool_approvals.may_decide(actor, a)]
+        if not mine:
+            raise Forbidden("the waiting tool calls need the approval of an org admin")
+        decided = []
+        for approval in mine:
+            if approve:
+                decided.append(await self.approve(db, actor, approval.id, request))
+            else:
+                why = reason or "rejected by the user"
+                decided.append(await self.reject(db, actor, approval.id, why, request))
+        return decided
+
+    async def _settle_tool_call(
+        self,
+        db: AsyncSession,
+        actor: Actor,
+        approval: Approval,
+        request: RequestContext | None,
+    ) -> Approval:
+        released = await tool_approvals.release_when_settled(db, approval)
+        await db.commit()
+        payload = approval.payload
+        self._audit.record(
+            f"approval.{approval.status}",
+            actor=actor,
+            resource_type="approval",
+            resource_id=approval.id,
+            request=request,
+            detail={
+                "kind": approval.kind,
+                "tool": payload.get("tool"),
+                "run_id": approval.target,
+                "call_id": payload.get("call_id"),
+                "danger": approval.risk,
+                "reason": approval.reason,
+                "self_approved": actor.user_id == approval.requester_id,
+            },
+        )
+        if released:
+            await self._released(approval.target)
+        return approval
+
+    async def _released(self, run_id: str) -> None:
+        if self._run_released is None:
+            return
+        try:
+            await self._run_released(run_id)
+        except Exception:  # the workers' poll finds the run anyway
+            log.exception("could not announce that run %s may continue", run_id)
 
     def start(self) -> None:
         self._sweeper.start()

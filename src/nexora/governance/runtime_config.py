@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar, overload
+from typing import Annotated, Any, Generic, Literal, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.errors import InvalidInput, NotFound
 from nexora.storage.models import RuntimeConfig
+from nexora.tools.policy import RoleRules
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,19 @@ DEFAULT_AGENT_MODEL: ConfigKey[str | None] = ConfigKey(
     None,
     "Model for agents that name none, as 'provider:model'; null uses the server's default.",
 )
+RoleName = Literal["viewer", "operator", "admin"]
+TOOL_RULES_BY_ROLE: ConfigKey[dict[RoleName, RoleRules]] = ConfigKey(
+    "tool_rules_by_role",
+    dict[RoleName, RoleRules],
+    {},
+    "Tool rules by the caller's role: {role: {only, ask, block}} lists of tool name patterns.",
+)
+APPROVAL_WAIT_MINUTES: ConfigKey[int] = ConfigKey(
+    "tool_approval_minutes",
+    Annotated[int, Field(ge=1, le=10_080)],
+    60,
+    "Minutes a tool call waits for a human before it is refused (1-10080).",
+)
 
 REGISTRY: dict[str, ConfigKey[Any]] = {
     key.name: key
@@ -103,6 +117,8 @@ REGISTRY: dict[str, ConfigKey[Any]] = {
         AUDIT_RETENTION_DAYS,
         MAX_UPLOAD_MB,
         DEFAULT_AGENT_MODEL,
+        TOOL_RULES_BY_ROLE,
+        APPROVAL_WAIT_MINUTES,
     )
 }
 

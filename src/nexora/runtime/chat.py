@@ -1,8 +1,13 @@
-"""Chat on top of runs: one active run per session; a second message attaches to it."""
+"""Chat on top of runs: one active run per session; a second message attaches to it.
+
+While the session's run waits for tool-call approval, `/confirm` and `/deny [reason]` decide
+the calls the sender may decide (the policy says who: the run's user, or only an admin).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.auth.actor import Actor
 from nexora.errors import InvalidInput, NotFound
-from nexora.runtime.events import ACTIVE
+from nexora.governance.approvals import Approvals
+from nexora.governance.audit import RequestContext
+from nexora.runtime.events import ACTIVE, RunStatus
 from nexora.runtime.service import RunService
 from nexora.storage.models import ChatSession, Run
 
@@ -33,9 +40,13 @@ class SessionMessage:
     created_at: Any
 
 
+_DECISION = re.compile(r"^/(confirm|deny)\b\s*(.*)$", re.DOTALL)
+
+
 class ChatService:
-    def __init__(self, runs: RunService) -> None:
+    def __init__(self, runs: RunService, approvals: Approvals) -> None:
         self.runs = runs
+        self.approvals = approvals
         # Serialises attach-or-start per session within a process.
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
@@ -47,7 +58,11 @@ class ChatService:
         session_id: str | None,
         message: str,
         channel: str = "console",
+        request: RequestContext | None = None,
     ) -> ChatTurn:
+        decision = _DECISION.match(message.strip())
+        if decision is not None:
+            return await self._decide(db, actor, session_id, decision, request)
         view = None
         if session_id is None:
             if agent_id is None:
@@ -69,6 +84,26 @@ class ChatService:
                 return ChatTurn(active, chat, attached=True)
             run = await self.runs.create(db, actor, chat.agent_id, message, session=chat, view=view)
         return ChatTurn(run, chat, attached=False)
+
+    async def _decide(
+        self,
+        db: AsyncSession,
+        actor: Actor,
+        session_id: str | None,
+        command: re.Match[str],
+        request: RequestContext | None,
+    ) -> ChatTurn:
+        if session_id is None:
+            raise InvalidInput(f"/{command[1]}: answers a running session; send its session_id")
+        chat = await self.session(db, actor, session_id)
+        active = await self.active_run(db, chat.id)
+        if active is None or active.status != RunStatus.WAITING_APPROVAL:
+            raise InvalidInput(f"/{command[1]}: nothing in this session waits for a decision")
+        approve = command[1] == "confirm"
+        reason = command[2].strip()[:2000] or None
+        await self.approvals.decide_run(db, actor, active.id, approve, reason, request)
+        await db.refresh(active)
+        return ChatTurn(active, chat, attached=True)
 
     async def active_run(self, db: AsyncSession, session_id: str) -> Run | None:
         return await db.scalar(

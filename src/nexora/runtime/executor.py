@@ -24,6 +24,7 @@ from pydantic_ai.messages import (
     TextPart,
     TextPartDelta,
 )
+from pydantic_ai.tools import DeferredToolRequests, DeferredToolResults
 from pydantic_ai.usage import UsageLimits
 from pydantic_graph import End
 from sqlalchemy import update
@@ -31,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.agents.pool import ActiveAgent
 from nexora.errors import NexoraError
+from nexora.governance import tool_approvals
 from nexora.governance.audit import AuditLog
 from nexora.runtime.events import EventType
 from nexora.runtime.history import (
@@ -39,6 +41,7 @@ from nexora.runtime.history import (
     load_messages,
     session_history,
     steps_of,
+    unanswered_calls,
 )
 from nexora.runtime.queue import Lease
 from nexora.runtime.recorder import EventRecorder
@@ -46,6 +49,8 @@ from nexora.runtime.steps import ModelHandle, StepState, Store
 from nexora.runtime.usage import Principal, UsageRecorder, current_principal
 from nexora.storage.base import new_id, utcnow
 from nexora.storage.models import Run, RunStep
+from nexora.tools.base import ToolContext
+from nexora.tools.policy import Decision
 
 log = logging.getLogger(__name__)
 
@@ -81,21 +86,31 @@ class StepExecutor:
         self.model_ref: str | None = None
 
     async def execute(
-        self, run: Run, lease: Lease, agent: ActiveAgent, model: ModelHandle, toolset: Any
-    ) -> tuple[str, StepState, Store | None]:
+        self,
+        run: Run,
+        lease: Lease,
+        agent: ActiveAgent,
+        model: ModelHandle,
+        toolset: Any,
+        deps: ToolContext,
+    ) -> tuple[str | DeferredToolRequests, StepState, Store | None]:
         """Returns the output, the step state, and the last checkpoint still to be stored:
         the caller writes it in the transaction that completes the run (one commit fewer per
-        answer; a crash in between repeats only that final model call)."""
+        answer; a crash in between repeats only that final model call). The output is
+        `DeferredToolRequests` when tool calls wait for a human: the run pauses there."""
         db = self.recorder.db
         history: list[ModelMessage] = context_messages(run.context)
         steps = []
+        decisions: DeferredToolResults | None = None
         if run.attempts > 1 or run.session_id is not None:
             async with db.session() as session:
                 if run.attempts > 1:  # only a resumed run can have checkpoints
                     steps = await steps_of(session, run.id)
                 history += await session_history(session, run)
-        for step in steps:
-            history.extend(load_messages(step.messages))
+                for step in steps:
+                    history.extend(load_messages(step.messages))
+                if waiting := unanswered_calls(history) if steps else []:
+                    decisions = await tool_approvals.results_for(session, run, waiting)
         state = StepState(
             index=len(steps),
             prompt_tokens=sum(s.prompt_tokens for s in steps),
@@ -115,14 +130,16 @@ class StepExecutor:
         self.run = run
         self.model_ref = f"{model.provider}:{model.name}"
         current_principal.set(Principal(run.user_id, run.org_id))
-        runner: Agent[None, str] = agent.runner
+        runner: Agent[ToolContext, str | DeferredToolRequests] = agent.runner
         prompt = None if steps else run.input
         async with runner.iter(
             prompt,
             message_history=history or None,
             model=model.model,
+            deps=deps,
             toolsets=[toolset],
             usage_limits=UsageLimits(request_limit=self.max_steps),
+            deferred_tool_results=decisions,
         ) as agent_run:
             previous: Any = None
             deferred_used = (0, 0)
@@ -186,12 +203,64 @@ class StepExecutor:
                     break
                 previous = node
             assert agent_run.result is not None
-            output = str(agent_run.result.output)
+            result = agent_run.result.output
+            output = result if isinstance(result, DeferredToolRequests) else str(result)
             final = agent_run.all_messages()
         store = None
         if len(final) > state.checkpointed:
-            store = await self._checkpoint(run, state, "model", final, deferred_used, defer=True)
+            # A pause stores the results of the calls that did run, with the approvals.
+            kind = "tools" if isinstance(output, DeferredToolRequests) else "model"
+            store = await self._checkpoint(run, state, kind, final, deferred_used, defer=True)
         return output, state, store
+
+    async def blocked(self, call_id: str, tool: str, decision: Decision) -> None:
+        """The policy refused a call: the model gets the reasons as the tool's result."""
+        reasons = [r.as_json() for r in decision.reasons]
+        await self.recorder.emit(
+            EventType.TOOL_BLOCKED,
+            {
+                "tool": tool,
+                "call_id": call_id,
+                "danger": decision.danger.label,
+                "reasons": reasons,
+            },
+        )
+        self._audit_call("tool.blocked", call_id, tool, decision, status="denied")
+
+    def executed(self, call_id: str, tool: str, decision: Decision, approved: bool) -> None:
+        self._audit_call("tool.exec", call_id, tool, decision, approved=approved)
+
+    def _audit_call(
+        self,
+        action: str,
+        call_id: str,
+        tool: str,
+        decision: Decision,
+        *,
+        status: str = "success",
+        approved: bool = False,
+    ) -> None:
+        if self.audit is None or self.run is None:
+            return
+        detail: dict[str, Any] = {
+            "run_id": self.run.id,
+            "agent_id": self.run.agent_id,
+            "call_id": call_id,
+            "danger": decision.danger.label,
+            "rules": [r.rule for r in decision.reasons],
+        }
+        if approved:
+            detail["approved_by_human"] = True
+        self.audit.record(
+            action,
+            actor=None,
+            org_id=self.run.org_id,
+            actor_id=self.run.user_id,
+            resource_type="tool",
+            resource_id=tool,
+            status=status,
+            detail=detail,
+        )
 
     async def _model_event(self, event: object) -> None:
         if isinstance(event, PartStartEvent) and isinstance(event.part, TextPart):
@@ -216,20 +285,6 @@ class StepExecutor:
             )
         elif isinstance(event, FunctionToolResultEvent):
             content = event.part.model_response_str()
-            if self.audit is not None and self.run is not None:
-                self.audit.record(
-                    "tool.exec",
-                    actor=None,
-                    org_id=self.run.org_id,
-                    actor_id=self.run.user_id,
-                    resource_type="tool",
-                    resource_id=event.part.tool_name,
-                    detail={
-                        "run_id": self.run.id,
-                        "agent_id": self.run.agent_id,
-                        "call_id": event.part.tool_call_id,
-                    },
-                )
             await self.recorder.emit(
                 EventType.TOOL_RESULT,
                 {

@@ -9,8 +9,10 @@ from pydantic_ai.messages import (
     ModelMessagesTypeAdapter,
     ModelRequest,
     ModelResponse,
+    RetryPromptPart,
     SystemPromptPart,
     TextPart,
+    ToolReturnPart,
     UserPromptPart,
 )
 from sqlalchemy import select
@@ -41,6 +43,27 @@ def context_messages(context: list[dict[str, str]]) -> list[ModelMessage]:
         else:
             messages.append(ModelRequest(parts=[UserPromptPart(content)]))
     return messages
+
+
+def unanswered_calls(messages: list[ModelMessage]) -> list[str]:
+    """Ids of the last response's tool calls that have no result yet: the calls a paused run
+    waits on. Empty for a history that ends in an answer or a model request."""
+    last = next(
+        (i for i in range(len(messages) - 1, -1, -1) if isinstance(messages[i], ModelResponse)),
+        None,
+    )
+    if last is None:
+        return []
+    response = messages[last]
+    assert isinstance(response, ModelResponse)
+    answered = {
+        part.tool_call_id
+        for message in messages[last + 1 :]
+        if isinstance(message, ModelRequest)
+        for part in message.parts
+        if isinstance(part, ToolReturnPart | RetryPromptPart)
+    }
+    return [call.tool_call_id for call in response.tool_calls if call.tool_call_id not in answered]
 
 
 async def steps_of(session: AsyncSession, run_id: str) -> list[RunStep]:

@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nexora.agents.registry import AgentRegistry, AgentView
 from nexora.auth.actor import Actor
 from nexora.errors import InvalidInput, NotFound
+from nexora.governance.capabilities import ApprovalKind, ApprovalStatus
 from nexora.governance.quotas import QuotaGuard
 from nexora.runtime.events import ACTIVE, Event, EventType, RunStatus
 from nexora.runtime.notify import RUN_CANCELLED, RUN_QUEUED, Notifier
 from nexora.storage.base import new_id, utcnow
-from nexora.storage.models import ChatSession, Run, RunEvent
+from nexora.storage.models import Approval, ChatSession, Run, RunEvent
 
 MAX_INPUT_CHARS = 200_000
 
@@ -122,9 +123,13 @@ class RunService:
         run = await self.get(db, actor, run_id)
         if run.status not in ACTIVE:
             return run
+        # A run no worker holds (queued, or waiting for approvals) ends here and now.
         pending = await db.execute(
             update(Run)
-            .where(Run.id == run.id, Run.status == RunStatus.PENDING)
+            .where(
+                Run.id == run.id,
+                Run.status.in_([RunStatus.PENDING, RunStatus.WAITING_APPROVAL]),
+            )
             .values(
                 status=RunStatus.CANCELLED,
                 cancel_requested=True,
@@ -144,6 +149,7 @@ class RunService:
                     payload={"status": "cancelled"},
                 )
             )
+            await withdraw_tool_calls(db, run)
             await db.commit()
         else:
             await db.execute(
@@ -156,6 +162,21 @@ class RunService:
             await self.notifier.notify(RUN_CANCELLED, run.id)
         await db.refresh(run)
         return run
+
+
+async def withdraw_tool_calls(db: AsyncSession, run: Run) -> None:
+    """The calls a cancelled run waited on leave the approval queue."""
+    await db.execute(
+        update(Approval)
+        .where(
+            Approval.org_id == run.org_id,
+            Approval.kind == ApprovalKind.TOOL_CALL,
+            Approval.target == run.id,
+            Approval.status == ApprovalStatus.PENDING,
+        )
+        .values(status=ApprovalStatus.EXPIRED, reason="the run was cancelled", updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def stored_events(

@@ -14,15 +14,19 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nexora.agents.pool import AgentPool
-from nexora.agents.registry import AgentRegistry
+from nexora.agents.pool import ActiveAgent, AgentPool
+from nexora.agents.registry import AgentRegistry, AgentView
+from nexora.config.settings import Settings
 from nexora.errors import NexoraError
+from nexora.governance import tool_approvals
 from nexora.governance.audit import AuditLog
+from nexora.governance.runtime_config import APPROVAL_WAIT_MINUTES, TOOL_RULES_BY_ROLE, get_config
 from nexora.runtime.bus import EventBus
 from nexora.runtime.events import EventType, RunStatus
 from nexora.runtime.notify import RUN_CANCELLED, RUN_QUEUED, Notifier
@@ -32,8 +36,17 @@ from nexora.runtime.steps import ModelHandle, StepState, Store
 from nexora.runtime.titles import TitleWriter
 from nexora.runtime.usage import UsageRecorder
 from nexora.storage.base import utcnow
-from nexora.storage.models import Run
+from nexora.storage.models import Membership, Run
+from nexora.tools.base import ToolContext
+from nexora.tools.policy import RoleRules
 from nexora.tools.registry import ToolRegistry
+
+if TYPE_CHECKING:
+    from pydantic_ai.tools import DeferredToolRequests
+    from pydantic_ai.toolsets import AbstractToolset
+
+    from nexora.runtime.executor import StepExecutor
+    from nexora.tools.toolset import GovernedToolset
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +76,15 @@ class WorkerDeps:
     usage: UsageRecorder
     tools: ToolRegistry
     titles: TitleWriter
+    settings: Settings
     max_steps: int = 50
     # Between model steps: why a run must stop (a quota reached), or None to go on.
     over_quota: Callable[[Run], Awaitable[str | None]] | None = None
     audit: AuditLog | None = None
+    # Toolsets from outside Nexora's registry for one run (MCP servers, plugins).
+    extra_toolsets: (
+        Callable[[Run, AgentView], Awaitable[list[AbstractToolset[ToolContext]]]] | None
+    ) = None
 
 
 @dataclass
@@ -209,10 +227,20 @@ class Worker:
             async with self.deps.queue.db.session() as session:
                 view = await self.deps.agents.for_run(session, run.org_id, run.agent_id)
                 resolved = await self.deps.models.resolve(session, run.org_id, view.config.model)
+                role = await session.scalar(
+                    select(Membership.role).where(
+                        Membership.org_id == run.org_id, Membership.user_id == run.user_id
+                    )
+                )
+                role_rules = (await get_config(session, run.org_id, TOOL_RULES_BY_ROLE)).get(
+                    role or "viewer"  # type: ignore[call-overload]
+                )
             agent = self.deps.pool.acquire(view)
-            toolset = self.deps.tools.toolset(view.config.tools)
+            toolset, deps = await self._tools_for(run, view, agent, executor, role_rules)
             model = ModelHandle(resolved.provider, resolved.model_name, resolved.model)
-            output, state, last_step = await executor.execute(run, lease, agent, model, toolset)
+            output, state, last_step = await executor.execute(
+                run, lease, agent, model, toolset, deps
+            )
         except asyncio.CancelledError:
             reason = self._running[lease.run_id].reason if lease.run_id in self._running else None
             if reason == "user":
@@ -238,11 +266,89 @@ class Worker:
             log.warning("run %s failed: %s", run.id, exc, exc_info=True)
             await self._finish(recorder, run, RunStatus.FAILED, state, None, _describe(exc))
             return
+        if not isinstance(output, str):
+            await self._pause(recorder, run, output, last_step)
+            return
         await self._finish(
             recorder, run, RunStatus.COMPLETED, state, output, None, executor.model_ref, last_step
         )
         if run.session_id is not None:
             self.deps.titles.schedule(run, model)
+
+    async def _tools_for(
+        self,
+        run: Run,
+        view: AgentView,
+        agent: ActiveAgent,
+        executor: StepExecutor,
+        role_rules: RoleRules | None,
+    ) -> tuple[GovernedToolset, ToolContext]:
+        """Every tool the run may call, behind one policy, and what the tools get to work with."""
+        from pydantic_ai.toolsets import CombinedToolset
+
+        from nexora.security.file_guard import file_guard_for
+        from nexora.tools.toolset import GovernedToolset, SpecToolset
+
+        nexora = SpecToolset(self.deps.tools.select(view.config.tools))
+        extra = await self.deps.extra_toolsets(run, view) if self.deps.extra_toolsets else []
+        toolset = GovernedToolset(
+            CombinedToolset([nexora, *extra]),
+            nexora=nexora,
+            policy=view.config.tool_policy,
+            role_rules=role_rules,
+            reporter=executor,
+        )
+        deps = ToolContext(
+            org_id=run.org_id,
+            user_id=run.user_id,
+            agent_id=run.agent_id,
+            run_id=run.id,
+            workspace=agent.workspace,
+            files=file_guard_for(self.deps.settings, agent.workspace),
+            sandbox=view.config.sandbox,
+            settings=self.deps.settings,
+            allowed_hosts=frozenset(self.deps.settings.web_allowed_hosts),
+        )
+        return toolset, deps
+
+    async def _pause(
+        self,
+        recorder: EventRecorder,
+        run: Run,
+        deferred: DeferredToolRequests,
+        last_step: Store | None,
+    ) -> None:
+        """Parks the run until humans decide its tool calls; the worker slot is free at once."""
+        async with self.deps.queue.db.session() as session:
+            minutes = await get_config(session, run.org_id, APPROVAL_WAIT_MINUTES)
+        expires_at = utcnow() + timedelta(minutes=minutes)
+        pending = tool_approvals.requests_for(run, deferred, expires_at)
+        for call in pending:
+            await recorder.emit(
+                EventType.TOOL_REQUIRES_APPROVAL,
+                {
+                    "tool": call.tool,
+                    "call_id": call.call_id,
+                    "approval_id": call.approval.id,
+                    "approver": call.approval.payload["approver"],
+                    "danger": call.approval.risk,
+                    "reasons": call.approval.findings,
+                    "expires_at": expires_at.isoformat(),
+                },
+            )
+
+        async def park(session: AsyncSession) -> None:
+            if last_step is not None:
+                await last_step(session)
+            session.add_all([call.approval for call in pending])
+            await session.execute(
+                update(Run)
+                .where(Run.id == run.id)
+                .values(status=RunStatus.WAITING_APPROVAL, lease_owner=None, lease_expires_at=None)
+                .execution_options(synchronize_session=False)
+            )
+
+        await recorder.flush(also=park)
 
     async def _finish(
         self,

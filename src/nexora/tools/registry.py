@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import Any
 
-if TYPE_CHECKING:
-    from pydantic_ai import Tool
-    from pydantic_ai.toolsets import FunctionToolset
+from nexora.tools.base import ToolSpec
 
 
 class UnknownTool(ValueError):
@@ -16,15 +14,12 @@ class UnknownTool(ValueError):
 
 class ToolRegistry:
     def __init__(self) -> None:
-        self._tools: dict[str, Tool[Any]] = {}
+        self._tools: dict[str, ToolSpec[Any]] = {}
 
-    def register(self, tool: Tool[Any] | Callable[..., Any], name: str | None = None) -> None:
-        from pydantic_ai import Tool
-
-        built = tool if isinstance(tool, Tool) else Tool(tool, name=name)
-        if built.name in self._tools:
-            raise ValueError(f"tool {built.name!r} is already registered")
-        self._tools[built.name] = built
+    def register(self, spec: ToolSpec[Any]) -> None:
+        if spec.name in self._tools:
+            raise ValueError(f"tool {spec.name!r} is already registered")
+        self._tools[spec.name] = spec
 
     def unregister(self, name: str) -> None:
         self._tools.pop(name, None)
@@ -32,16 +27,18 @@ class ToolRegistry:
     def names(self) -> list[str]:
         return sorted(self._tools)
 
-    def toolset(self, allowed: Iterable[str]) -> FunctionToolset[Any]:
-        """The tools an agent may use; a name nobody registered is an error, not a silent gap."""
-        from pydantic_ai.toolsets import FunctionToolset
+    def get(self, name: str) -> ToolSpec[Any] | None:
+        return self._tools.get(name)
 
-        tools = []
+    def select(self, allowed: Iterable[str]) -> list[ToolSpec[Any]]:
+        """The tools an agent may use; a name nobody registered is an error, not a silent gap."""
+        chosen = []
         for name in allowed:
-            if name not in self._tools:
+            spec = self._tools.get(name)
+            if spec is None:
                 raise UnknownTool(f"the agent allows tool {name!r}, which is not installed")
-            tools.append(self._tools[name])
-        return FunctionToolset(tools)
+            chosen.append(spec)
+        return chosen
 
 
 registry = ToolRegistry()

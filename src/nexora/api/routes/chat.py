@@ -67,7 +67,9 @@ async def chat(
 ) -> EventSourceResponse:
     """Streams the answer. If the session already has a run going, attaches to it instead of
     starting another; a client that disconnects does not stop the run."""
-    turn = await platform.chat.send(db, actor, body.agent_id, body.session_id, body.message)
+    turn = await platform.chat.send(
+        db, actor, body.agent_id, body.session_id, body.message, request=info
+    )
     after = last_event_id(request, None) if turn.attached else 0
     platform.audit.record(
         "chat.reconnect" if turn.attached else "chat.message.send",

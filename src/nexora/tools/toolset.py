@@ -1,0 +1,129 @@
+"""The toolsets an agent run gets: Nexora's tools, and one policy wrapped around all tools.
+
+`SpecToolset` offers `ToolSpec`s to the model. `GovernedToolset` wraps every toolset of a run
+(built-in, plugin and MCP tools alike) and puts each call through the guards and ToolPolicy
+before anything executes: refused calls return the reasons to the model, calls that need a
+human raise pydantic-ai's `ApprovalRequired`, which ends the run step as deferred.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol, cast
+
+from pydantic import BaseModel, TypeAdapter
+from pydantic_ai import RunContext
+from pydantic_ai.exceptions import ApprovalRequired
+from pydantic_ai.tools import ToolDefinition
+from pydantic_ai.toolsets import AbstractToolset, ToolsetTool, WrapperToolset
+from pydantic_core import SchemaValidator
+
+from nexora.security.verdict import Danger, GuardResult
+from nexora.tools.base import ToolContext, ToolSpec
+from nexora.tools.policy import Decision, Outcome, RoleRules, ToolPolicy, decide
+
+# Tools from outside Nexora (MCP servers) declare no danger of their own.
+EXTERNAL_DANGER = Danger.MEDIUM
+MAX_RETRIES = 2
+
+
+class SpecToolset(AbstractToolset[ToolContext]):
+    def __init__(self, specs: list[ToolSpec[Any]]) -> None:
+        self.specs = {spec.name: spec for spec in specs}
+        self._validators = {
+            spec.name: cast(SchemaValidator, TypeAdapter(spec.input_model).validator)
+            for spec in specs
+        }
+
+    @property
+    def id(self) -> str | None:
+        return "nexora"
+
+    async def get_tools(self, ctx: RunContext[ToolContext]) -> dict[str, ToolsetTool[ToolContext]]:
+        return {
+            name: ToolsetTool(
+                toolset=self,
+                tool_def=ToolDefinition(
+                    name=name,
+                    description=spec.description,
+                    parameters_json_schema=spec.input_model.model_json_schema(),
+                    metadata={"danger": spec.danger.label},
+                ),
+                max_retries=MAX_RETRIES,
+                args_validator=self._validators[name],
+            )
+            for name, spec in self.specs.items()
+        }
+
+    def assess(self, name: str, args: BaseModel, context: ToolContext) -> GuardResult:
+        return self.specs[name].check(args, context)
+
+    async def call_tool(
+        self,
+        name: str,
+        tool_args: dict[str, Any],
+        ctx: RunContext[ToolContext],
+        tool: ToolsetTool[ToolContext],
+    ) -> Any:
+        # The validator is the input model's, so the arguments arrive as that model.
+        args: BaseModel = tool_args  # type: ignore[assignment]
+        return await self.specs[name].run(args, ctx.deps)
+
+
+class CallReporter(Protocol):
+    """Where the governed toolset reports what it decided (run events and audit)."""
+
+    async def blocked(self, call_id: str, tool: str, decision: Decision) -> None: ...
+
+    def executed(self, call_id: str, tool: str, decision: Decision, approved: bool) -> None: ...
+
+
+@dataclass
+class GovernedToolset(WrapperToolset[ToolContext]):
+    nexora: SpecToolset
+    policy: ToolPolicy
+    role_rules: RoleRules | None
+    reporter: CallReporter
+
+    def judge(
+        self, name: str, args: Any, ctx: RunContext[ToolContext], tool: ToolsetTool[Any]
+    ) -> Decision:
+        if name in self.nexora.specs:
+            guard = self.nexora.assess(name, args, ctx.deps)
+        else:
+            declared = (tool.tool_def.metadata or {}).get("danger")
+            danger = Danger.parse(declared) if isinstance(declared, str) else EXTERNAL_DANGER
+            guard = GuardResult(danger=danger)
+        return decide(name, guard, self.policy, self.role_rules)
+
+    async def call_tool(
+        self,
+        name: str,
+        tool_args: dict[str, Any],
+        ctx: RunContext[ToolContext],
+        tool: ToolsetTool[ToolContext],
+    ) -> Any:
+        decision = self.judge(name, tool_args, ctx, tool)
+        call_id = ctx.tool_call_id or ""
+        if decision.outcome is Outcome.BLOCK:
+            await self.reporter.blocked(call_id, name, decision)
+            return refusal(decision)
+        # A human's yes covers this call only, and never a call the guards now refuse.
+        if decision.needs_human and not ctx.tool_call_approved:
+            raise ApprovalRequired(
+                {
+                    "outcome": decision.outcome.value,
+                    "danger": decision.danger.label,
+                    "reasons": [r.as_json() for r in decision.reasons],
+                }
+            )
+        result = await super().call_tool(name, tool_args, ctx, tool)
+        self.reporter.executed(call_id, name, decision, ctx.tool_call_approved)
+        return result
+
+
+def refusal(decision: Decision) -> str:
+    return (
+        f"Refused by the tool policy: {decision.summary()}. This call will not run, however it "
+        "is phrased; tell the user what you wanted to do, or find a safer way."
+    )
