@@ -22,7 +22,7 @@ from nexora.security.shell_fallback import Unparsable
 from nexora.security.shell_flow import flow_rules
 from nexora.security.shell_net import code_rules
 from nexora.security.shell_parse import parse_script
-from nexora.security.shell_paths import Cwd, Place, absolute, sensitive_paths
+from nexora.security.shell_paths import Cwd, Place, absolute, path_words, sensitive_paths
 from nexora.security.shell_rules import RULES, View, disk_tool
 from nexora.security.shell_unwrap import unwrap
 from nexora.security.shell_words import expand_braces
@@ -100,7 +100,7 @@ class _Judge:
             for rule in RULES.get(argv[0].rsplit("/", 1)[-1].lstrip("\\"), []):
                 yield from rule(view)
             yield from disk_tool(view)
-            yield from sensitive_paths(argv, self.files, cwd)
+            yield from sensitive_paths(path_words(argv), self.files, cwd)
             if argv[0].rsplit("/", 1)[-1] in {"rm", "shred", "truncate", "unlink"}:
                 yield from self._log_tamper(argv[1:], cwd)
         for script in unwrapped.scripts:
@@ -132,7 +132,7 @@ class _Judge:
             target = redirect.target
             if not target or redirect.op in {"<<", "<<<"}:
                 continue
-            yield from sensitive_paths([target], self.files, cwd, always=True)
+            yield from sensitive_paths([target], self.files, cwd)
             if not redirect.writes:
                 continue
             view = View([">", target], [False, "$" in target], self.files, cwd)
