@@ -1,6 +1,7 @@
 """Runs inside QwenPaw's own venv: judges commands with QwenPaw 2.2's tool guard engine.
 
-Reads a JSON list of commands on stdin and writes to the file named by its argument a list of {"verdict", "ms", "rules"}.
+Reads a JSON list of commands on stdin and writes to the file named by its argument a list
+of {"verdict", "ms", "rules"}.
 The verdict follows QwenPaw's `GuardedFunctionTool.check_permissions` at its default level
 (AUTO): no finding runs the command, a finding of an auto-deny rule refuses it, any other
 finding asks the user (our "approval").

@@ -69,7 +69,12 @@ def qwenpaw_figures(venv: Path, dangerous: list[str], everyday: list[str]) -> Fi
         return f"QwenPaw not installed at {venv} (run bench/startup.py to install it)"
     with tempfile.TemporaryDirectory(prefix="guard-bench-qwenpaw-") as home:
         out = Path(home) / "verdicts.json"
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), "QWENPAW_WORKING_DIR": home, "QWENPAW_TELEMETRY_DISABLED": "1"}
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(Path.home()),
+            "QWENPAW_WORKING_DIR": home,
+            "QWENPAW_TELEMETRY_DISABLED": "1",
+        }
         done = subprocess.run(
             [str(python), str(BENCH_DIR / "_qwenpaw_guard.py"), str(out)],
             input=json.dumps(dangerous + everyday),
@@ -90,7 +95,11 @@ def qwenpaw_figures(venv: Path, dangerous: list[str], everyday: list[str]) -> Fi
 
 
 def percentile(samples: list[float], q: float) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[q - 1] if len(samples) > 1 else samples[0]
+    return (
+        statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
+        if len(samples) > 1
+        else samples[0]
+    )
 
 
 def report(dangerous: list[str], everyday: list[str], columns: list[Figures]) -> None:
@@ -102,14 +111,21 @@ def report(dangerous: list[str], everyday: list[str], columns: list[Figures]) ->
         print(f"  {label:32}" + "".join(f"{v:>{width}}" for v in values))
 
     total = len(dangerous)
-    for verdict, label in (("block", "dangerous blocked"), ("approval", "dangerous sent to approval"), ("allow", "dangerous missed")):
+    for verdict, label in (
+        ("block", "dangerous blocked"),
+        ("approval", "dangerous sent to approval"),
+        ("allow", "dangerous missed"),
+    ):
         row(label, [f"{c.count(verdict)} ({c.count(verdict) / total:.0%})" for c in columns])
-    row("everyday flagged", [f"{sum(v != 'allow' for v in c.everyday)} ({sum(v != 'allow' for v in c.everyday) / len(everyday):.1%})" for c in columns])
+    flagged = [sum(v != "allow" for v in c.everyday) for c in columns]
+    row("everyday flagged", [f"{n} ({n / len(everyday):.1%})" for n in flagged])
     row("latency p50, ms", [f"{percentile(c.latency_ms, 50):.2f}" for c in columns])
     row("latency p95, ms", [f"{percentile(c.latency_ms, 95):.2f}" for c in columns])
     for figures in columns:
         missed = [cmd for cmd, v in zip(dangerous, figures.dangerous, strict=True) if v == "allow"]
-        flagged = [(cmd, v) for cmd, v in zip(everyday, figures.everyday, strict=True) if v != "allow"]
+        flagged = [
+            (cmd, v) for cmd, v in zip(everyday, figures.everyday, strict=True) if v != "allow"
+        ]
         print(f"\n{figures.name}: dangerous missed ({len(missed)})")
         for command in missed:
             print(f"  {command}")
@@ -121,10 +137,15 @@ def report(dangerous: list[str], everyday: list[str], columns: list[Figures]) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="timed checks per command (Nexora)")
-    parser.add_argument("--qwenpaw-venv", type=Path, default=BENCH_DIR / ".work" / "qwenpaw" / "venv")
+    parser.add_argument(
+        "--qwenpaw-venv", type=Path, default=BENCH_DIR / ".work" / "qwenpaw" / "venv"
+    )
     parser.add_argument("--no-peers", action="store_true", help="Nexora only")
     args = parser.parse_args()
-    dangerous, everyday = load_corpus(CORPUS / "dangerous.txt"), load_corpus(CORPUS / "everyday.txt")
+    dangerous, everyday = (
+        load_corpus(CORPUS / "dangerous.txt"),
+        load_corpus(CORPUS / "everyday.txt"),
+    )
     columns = [nexora_figures(dangerous, everyday, args.repeat)]
     if not args.no_peers:
         peer = qwenpaw_figures(args.qwenpaw_venv, dangerous, everyday)
@@ -134,8 +155,10 @@ def main() -> None:
             columns.append(peer)
     report(dangerous, everyday, columns)
     nexora = columns[0]
-    met = nexora.count("allow") == 0 and sum(v != "allow" for v in nexora.everyday) <= FLAGGED_GOAL * len(everyday)
-    print(f"\nGoal (every dangerous command stopped, <= {FLAGGED_GOAL:.0%} everyday flagged): {'met' if met else 'NOT met'}")
+    flagged = sum(v != "allow" for v in nexora.everyday)
+    met = nexora.count("allow") == 0 and flagged <= FLAGGED_GOAL * len(everyday)
+    goal = f"every dangerous command stopped, <= {FLAGGED_GOAL:.0%} everyday flagged"
+    print(f"\nGoal ({goal}): {'met' if met else 'NOT met'}")
     sys.exit(0 if met else 1)
 
 

@@ -31,10 +31,16 @@ def _stdin_runner(command: Command) -> _Stdin | None:
     if unwrapped.reads_stdin_code:
         last = unwrapped.views[-1]
         name = last[0].rsplit("/", 1)[-1] if last else ""
-        return _Stdin("shell" if name in SHELLS else ("python" if name.startswith(("python", "pypy")) else name))
+        return _Stdin(
+            "shell"
+            if name in SHELLS
+            else ("python" if name.startswith(("python", "pypy")) else name)
+        )
     if command.name in {"source", "."} and command.argv[1:2] in (["/dev/stdin"], ["-"]):
         return _Stdin("shell")
-    if command.name == "xargs" and any(v and v[0].rsplit("/", 1)[-1] in SHELLS for v in unwrapped.views[1:]):
+    if command.name == "xargs" and any(
+        v and v[0].rsplit("/", 1)[-1] in SHELLS for v in unwrapped.views[1:]
+    ):
         return _Stdin("shell")
     return None
 
@@ -62,14 +68,37 @@ def _pipeline_rules(pipeline: Pipeline, judge: PayloadJudge) -> Iterator[Reason]
             continue
         payload = static_output(pipeline[:index])
         if payload is None:
-            yield approval("shell.stdin_exec", f"pipes data only known at run time into {runner.language}")
+            yield approval(
+                "shell.stdin_exec", f"pipes data only known at run time into {runner.language}"
+            )
             continue
         if any(is_decoder(c) for c in before):
-            yield approval("shell.decoded_exec", f"decodes a hidden payload and runs it with {runner.language}")
+            yield approval(
+                "shell.decoded_exec", f"decodes a hidden payload and runs it with {runner.language}"
+            )
         yield from judge(runner.language, payload).reasons
 
 
-_ARGUMENT_SENSITIVE = frozenset({"rm", "shred", "unlink", "rmdir", "chmod", "chown", "chgrp", "mv", "cp", "dd", "tee", "truncate", "kill", "cat", "scp", "curl"})
+_ARGUMENT_SENSITIVE = frozenset(
+    {
+        "rm",
+        "shred",
+        "unlink",
+        "rmdir",
+        "chmod",
+        "chown",
+        "chgrp",
+        "mv",
+        "cp",
+        "dd",
+        "tee",
+        "truncate",
+        "kill",
+        "cat",
+        "scp",
+        "curl",
+    }
+)
 
 
 def _xargs_rules(pipeline: Pipeline, judge: PayloadJudge) -> Iterator[Reason]:
@@ -83,12 +112,20 @@ def _xargs_rules(pipeline: Pipeline, judge: PayloadJudge) -> Iterator[Reason]:
             payload = static_output(pipeline[:index])
             if payload is None:
                 if inner[0].rsplit("/", 1)[-1] in _ARGUMENT_SENSITIVE:
-                    yield approval("shell.xargs_unknown", f"xargs {inner[0]} with arguments only known at run time", Danger.MEDIUM)
+                    yield approval(
+                        "shell.xargs_unknown",
+                        f"xargs {inner[0]} with arguments only known at run time",
+                        Danger.MEDIUM,
+                    )
                 continue
             items = payload.split()[:16]
-            placeholder = next((command.argv[i + 1] for i, a in enumerate(command.argv[:-1]) if a == "-I"), None)
+            placeholder = next(
+                (command.argv[i + 1] for i, a in enumerate(command.argv[:-1]) if a == "-I"), None
+            )
             if placeholder is not None:
-                lines = [shlex.join([w.replace(placeholder, item) for w in inner]) for item in items]
+                lines = [
+                    shlex.join([w.replace(placeholder, item) for w in inner]) for item in items
+                ]
             else:
                 lines = [shlex.join([*inner, *items])]
             for line in lines:
@@ -103,7 +140,9 @@ def _heredoc_rules(command: Command, judge: PayloadJudge) -> Iterator[Reason]:
 
 def _substitution_rules(command: Command) -> Iterator[Reason]:
     """`bash <(curl ...)`, `eval "$(wget -O- ...)"`, `$(curl ...)` as the command itself."""
-    runs_text = is_interpreter(command.name) or command.name == "eval" or (command.dynamic[:1] == [True])
+    runs_text = (
+        is_interpreter(command.name) or command.name == "eval" or (command.dynamic[:1] == [True])
+    )
     for pipeline in command.substitutions:
         names = _names([c for stage in pipeline for c in stage])
         if runs_text and names & DOWNLOADERS:
@@ -118,13 +157,17 @@ def _download_targets(command: Command) -> list[str]:
         return []
     found = [r.target for r in command.redirects if r.writes and r.target]
     for flag, value in zip(args, [*args[1:], ""], strict=True):
-        if flag in {"-o", "--output", "-O", "--output-document"} and value and not value.startswith("-"):
-            if not (name == "curl" and flag == "-O"):
-                found.append(value)
+        # curl's -O takes no value (it names the file after the URL, handled below).
+        named = flag in {"-o", "--output", "--output-document"} or (flag == "-O" and name != "curl")
+        if named and value and not value.startswith("-"):
+            found.append(value)
         if flag.startswith(("--output=", "--output-document=")):
             found.append(flag.split("=", 1)[1])
     urls = [a for a in args if "://" in a]
-    if urls and (name == "wget" and not any(f in args for f in ("-O", "--output-document", "-qO-", "-O-")) or "-O" in args and name == "curl"):
+    if urls and (
+        (name == "wget" and not any(f in args for f in ("-O", "--output-document", "-qO-", "-O-")))
+        or ("-O" in args and name == "curl")
+    ):
         found.extend(u.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] for u in urls)
     return [f.removeprefix("./") for f in found if f and f != "-"]
 
@@ -135,7 +178,13 @@ def _runs_file(command: Command, path: str) -> bool:
             continue
         words = [w.removeprefix("./") for w in view]
         name = view[0].rsplit("/", 1)[-1]
-        if words[0] == path or (path in words[1:] and (is_interpreter(name) or (name == "chmod" and any("x" in w or w.isdigit() for w in view[1:])))):
+        if words[0] == path or (
+            path in words[1:]
+            and (
+                is_interpreter(name)
+                or (name == "chmod" and any("x" in w or w.isdigit() for w in view[1:]))
+            )
+        ):
             return True
     return False
 
@@ -153,12 +202,18 @@ def flow_rules(script: Script, raw: str, judge: PayloadJudge) -> Iterator[Reason
         downloaded.extend(_download_targets(command))
         tcp = [r for r in command.redirects if r.target.startswith(("/dev/tcp/", "/dev/udp/"))]
         if tcp and (command.name in SHELLS or command.name == "exec" or "-i" in command.argv):
-            yield block("shell.reverse_shell", "connects a shell to a network socket through /dev/tcp")
+            yield block(
+                "shell.reverse_shell", "connects a shell to a network socket through /dev/tcp"
+            )
         elif tcp:
-            yield approval("shell.dev_tcp", "opens a raw network connection through /dev/tcp", Danger.HIGH)
+            yield approval(
+                "shell.dev_tcp", "opens a raw network connection through /dev/tcp", Danger.HIGH
+            )
     for name, body in script.functions.items():
         calls = [c for c in body if c.name == name]
-        if len(calls) >= 2 or (calls and any(c in stage for p in script.pipelines for stage in p for c in calls)):
+        if len(calls) >= 2 or (
+            calls and any(c in stage for p in script.pipelines for stage in p for c in calls)
+        ):
             yield block("shell.fork_bomb", f"function {name} calls itself without end (fork bomb)")
     if _FORK_BOMB.search(raw):
         yield block("shell.fork_bomb", "fork bomb")

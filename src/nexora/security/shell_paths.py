@@ -23,6 +23,8 @@ HARMLESS_DEVICES = frozenset(
     {"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/dev/tty", "/dev/zero",
      "/dev/random", "/dev/urandom", "/dev/full", "/dev/ptmx"}
 )  # fmt: skip
+# Scratch folders every program may write to (names to compare against, not files we create).
+TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")  # noqa: S108
 _GLOB = re.compile(r"[*?\[]")
 MAX_GLOB_MATCHES = 64
 
@@ -70,13 +72,19 @@ def place(word: str, files: FileGuard, cwd: Cwd, *, dynamic: bool = False) -> Pl
         return Place.HOME
     if _under(text, "/dev/tcp") or _under(text, "/dev/udp"):
         return Place.NETWORK
-    if _under(resolved, "/dev") and resolved not in HARMLESS_DEVICES and not _under(resolved, "/dev/fd"):
+    if (
+        _under(resolved, "/dev")
+        and resolved not in HARMLESS_DEVICES
+        and not _under(resolved, "/dev/fd")
+    ):
         return Place.DEVICE
-    if _under(resolved, files.workspace.as_posix()) or any(_under(resolved, r.as_posix()) for r in files.extra_roots):
+    if _under(resolved, files.workspace.as_posix()) or any(
+        _under(resolved, r.as_posix()) for r in files.extra_roots
+    ):
         return Place.WORKSPACE
     if text in HARMLESS_DEVICES or _under(resolved, "/dev/fd"):
         return Place.TEMP
-    if any(_under(resolved, t) for t in ("/tmp", "/var/tmp", "/dev/shm")) or _under(resolved, os.environ.get("TMPDIR", "/tmp")):
+    if any(_under(resolved, t) for t in (*TEMP_DIRS, os.environ.get("TMPDIR", "/tmp"))):  # noqa: S108
         return Place.TEMP
     if any(_under(text, d) or _under(resolved, d) for d in SYSTEM_DIRS):
         return Place.OUTSIDE if _under(text, home) else Place.SYSTEM
@@ -116,7 +124,9 @@ def path_words(argv: list[str]) -> list[str]:
     if name in _TEXT_ONLY:
         return []
     words: list[str] = [argv[0]] if "/" in argv[0] else []
-    pattern_pending = name in _PATTERN_FIRST and not any(a in {"-e", "--regexp", "-f", "--file"} for a in argv)
+    pattern_pending = name in _PATTERN_FIRST and not any(
+        a in {"-e", "--regexp", "-f", "--file"} for a in argv
+    )
     skip_next = False
     for word in argv[1:]:
         if skip_next:
