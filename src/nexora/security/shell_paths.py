@@ -82,6 +82,8 @@ def place(word: str, files: FileGuard, cwd: Cwd, *, dynamic: bool = False) -> Pl
         _under(resolved, r.as_posix()) for r in files.extra_roots
     ):
         return Place.WORKSPACE
+    if text in TEMP_DIRS:  # the scratch folder itself is shared by every program
+        return Place.SYSTEM
     if text in HARMLESS_DEVICES or _under(resolved, "/dev/fd"):
         return Place.TEMP
     if any(_under(resolved, t) for t in (*TEMP_DIRS, os.environ.get("TMPDIR", "/tmp"))):  # noqa: S108
