@@ -28,6 +28,7 @@ from nexora.security.python_rules import (
 )
 from nexora.security.verdict import Danger, Reason, approval, block, note
 
+PLACEHOLDER = "ARGUMENT"  # stands for an argument only known at run time
 _MAX_NESTING = 4  # exec("exec('...')"): how deep literal code inside code is followed
 
 
@@ -336,7 +337,22 @@ class _Analyser(ast.NodeVisitor):
         ):
             self.facts.signal(Signal.STREAMS, self.line(node))
         command = self._command_text(node, name)
+        if command is None:
+            command = self._partial_argv(node)
+            if command is not None:
+                self.facts.commands.append(CommandUse(self.line(node), command, name, partial=True))
+                return
         self.facts.commands.append(CommandUse(self.line(node), command, name))
+
+    def _partial_argv(self, node: ast.Call) -> str | None:
+        """`["soffice", "--convert-to", "pdf", path]`: a known program, some arguments unknown."""
+        (first,) = self._args(node, "args")
+        if not isinstance(first, ast.List | ast.Tuple) or not first.elts:
+            return None
+        words = [self.names.fold_str(e) for e in first.elts]
+        if words[0] is None or any(isinstance(e, ast.Starred) for e in first.elts):
+            return None
+        return shlex.join(PLACEHOLDER if w is None else str(w.value) for w in words)
 
     def _command_text(self, node: ast.Call, name: str) -> str | None:
         if name.startswith(("os.exec", "os.spawn", "os.posix_spawn")):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nexora.security.file_guard import FileGuard
-from nexora.security.python_ast import analyse
+from nexora.security.python_ast import PLACEHOLDER, analyse
 from nexora.security.python_facts import CommandUse, Located, PathUse, PythonFacts, Signal
 from nexora.security.shell_guard import check_shell
 from nexora.security.verdict import Danger, GuardResult, approval, block, note
@@ -55,6 +55,8 @@ def _judge_commands(commands: list[CommandUse], files: FileGuard) -> list[Locate
         result = check_shell(use.command, files)
         found.extend(Located(use.line, reason) for reason in result.reasons)
         message = f"{use.via}() runs `{use.command}`"
+        if use.partial:
+            message += f" ({PLACEHOLDER} is computed at run time)"
         found.append(
             Located(use.line, note("python.subprocess", message, max(result.danger, Danger.LOW)))
         )
