@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     audit_enabled: bool = True
     usage_recording: bool = True
     log_level: str = "info"
+    # File guard: patterns admins deny on top of the built-in list (which always applies), and
+    # folders outside their workspace that agents may use.
+    guard_deny_paths: list[str] = Field(default_factory=list)
+    guard_allow_roots: list[Path] = Field(default_factory=list)
 
     openai_api_key: SecretStr | None = _provider_key("OPENAI_API_KEY")
     openai_base_url: str | None = _provider_key("OPENAI_BASE_URL")
