@@ -35,6 +35,7 @@ from nexora.runtime.service import RunService
 from nexora.runtime.titles import TitleWriter
 from nexora.runtime.usage import UsageRecorder
 from nexora.runtime.worker import Worker, WorkerDeps, worker_identity
+from nexora.skills.catalog import SkillCatalog
 from nexora.storage import migrate
 from nexora.storage.db import Database
 from nexora.tenancy.bootstrap import bootstrap
@@ -79,9 +80,11 @@ class Platform:
     chat: ChatService
     worker: Worker
     approvals: Approvals = field(init=False)
+    skills: SkillCatalog = field(init=False)
 
     def __post_init__(self) -> None:
         self.approvals = Approvals(self.db, self.audit)
+        self.skills = SkillCatalog(self.settings.skills_dir)
 
     @classmethod
     def from_settings(cls, settings: Settings, tools: ToolRegistry | None = None) -> Platform:

@@ -29,6 +29,7 @@ from nexora.api.routes import (
     providers,
     runs,
     secrets,
+    skills,
     usage,
 )
 from nexora.config import Settings, load_settings
@@ -44,6 +45,7 @@ ROUTERS = (
     policies.router,
     approvals.router,
     mcp_servers.router,
+    skills.router,
     audit.router,
     models.router,
     providers.router,
