@@ -155,7 +155,7 @@ async def prepare_and_audit(
             actor=actor,
             resource_type="skill",
             resource_id=bundle.folder or expected_name,
-            status="blocked",
+            status="denied",
             request=request,
             detail={"findings": exc.extensions.get("findings", [])[:20]},
         )

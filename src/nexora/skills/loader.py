@@ -50,7 +50,7 @@ def _load(path: Path, source: SkillSource, *, scan: bool) -> Skill:
         manifest, _body = parse_skill_md(text)
     except (ValueError, NexoraError) as exc:
         raise _Unusable(f"invalid {SKILL_FILE}: {exc}") from exc
-    if manifest.name != path.name:
+    if not manifest.matches_folder(path.name):
         # The spec ties a skill's name to its folder; other agents rely on it too.
         raise _Unusable(f"name {manifest.name!r} does not match its folder {path.name!r}")
     verdict, findings = _vetting(path, scan=scan)
