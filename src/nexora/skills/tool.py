@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from nexora.errors import InvalidInput
+from nexora.errors import InvalidInput, NexoraError
 from nexora.security.verdict import Danger
 from nexora.skills.bundle import clean_path
 from nexora.skills.catalog import SkillCatalog
@@ -74,7 +74,11 @@ async def _run(args: LoadSkillInput, context: ToolContext) -> str:
 
 
 def _instructions(skill: Skill) -> str:
-    _manifest, body = parse_skill_md(skill.skill_file.read_text(encoding="utf-8"))
+    try:
+        _manifest, body = parse_skill_md(skill.skill_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, NexoraError) as exc:
+        # Changed on disk since the run listed it; the next run will not offer it.
+        return f"The skill {skill.name!r} cannot be read right now: {exc}"
     files = [f for f in _files(skill.path) if f != SKILL_FILE]
     listing = "\n".join(files) if files else "(none)"
     return (
