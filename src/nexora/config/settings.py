@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     audit_enabled: bool = True
     usage_recording: bool = True
     log_level: str = "info"
+    # File guard: patterns admins deny on top of the built-in list (which always applies), and
+    # folders outside their workspace that agents may use.
+    guard_deny_paths: list[str] = Field(default_factory=list)
+    guard_allow_roots: list[Path] = Field(default_factory=list)
     # Skills installed through the API or CLI: all files together, unpacked, and their number.
     skill_max_bytes: int = Field(default=512 * 1024, ge=4096, le=64 * 1024 * 1024)
     skill_max_files: int = Field(default=200, ge=1, le=10_000)
