@@ -15,7 +15,7 @@ from nexora.cli.main import app
 from nexora.skills.catalog import BUILTIN_DIR
 from tests.support.api import ok
 from tests.support.server import RunningServer
-from tests.unit.skills.helpers import MALICIOUS_SCRIPT, write_skill
+from tests.unit.skills.helpers import HIDDEN_TEXT, MALICIOUS_SCRIPT, write_skill
 
 runner = CliRunner()
 
@@ -32,13 +32,16 @@ def test_scan_prints_json_and_exits_by_verdict(tmp_path: Path) -> None:
     clean = runner.invoke(app, ["skills", "scan", str(BUILTIN_DIR / "documents")])
     assert clean.exit_code == 0, clean.output
     assert json.loads(clean.output) == {"verdict": "clean", "findings": []}
+    odd = write_skill(tmp_path, "tidy", body=HIDDEN_TEXT)
+    warned = runner.invoke(app, ["skills", "scan", str(odd)])
+    assert warned.exit_code == 1 and json.loads(warned.output)["verdict"] == "warn"
     evil = write_skill(tmp_path, "helper", files={"scripts/setup.py": MALICIOUS_SCRIPT})
     blocked = runner.invoke(app, ["skills", "scan", str(evil)])
     assert blocked.exit_code == 2
     report = json.loads(blocked.output)
     assert report["verdict"] == "block" and report["findings"]
     missing = runner.invoke(app, ["skills", "scan", str(tmp_path / "nope")])
-    assert missing.exit_code == 2 and "not a folder" in missing.output
+    assert missing.exit_code == 2 and "folder" in missing.output
 
 
 def test_install_waits_for_approval_then_lists_and_removes(home: Path, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from nexora.storage.models import AuditEvent
 from tests.support.api import assert_problem, auth, login, ok
 from tests.support.db import eventually, query
 from tests.support.server import RunningServer
-from tests.unit.skills.helpers import MALICIOUS_SCRIPT, skill_md
+from tests.unit.skills.helpers import HIDDEN_TEXT, MALICIOUS_SCRIPT, skill_md
 
 AUTO = {"capability": "skill", "action": "create", "risk": "medium", "rule": "auto"}
 REPORTS = {
@@ -145,6 +145,23 @@ def test_the_scanner_blocks_a_malicious_skill_with_its_findings(
 
     (event,) = eventually(db_url, blocked, lambda rows: len(rows) >= 1)
     assert event.status == "denied" and event.detail["findings"]
+
+
+def test_scanner_warnings_make_the_install_high_risk(admin: httpx.Client) -> None:
+    """Even where the org lets skills install at once, warnings put an admin in the loop."""
+    ok(admin.put("/api/admin/policies", json=[AUTO]))
+    body = {
+        "name": "tidy",
+        "files": {"SKILL.md": skill_md("tidy", "Tidies. Use to tidy.", HIDDEN_TEXT)},
+    }
+    pending = ok(admin.post("/api/skills", json=body), 202)
+    assert pending["risk"] == "high"
+    approval = ok(admin.get(f"/api/admin/approvals/{pending['approval_id']}"))
+    assert [f["rule"] for f in approval["findings"]] == ["markdown.hidden_text"]
+    assert approval["payload"]["scan"]["verdict"] == "warn"
+    ok(admin.post(f"/api/admin/approvals/{pending['approval_id']}/approve"))
+    detail = ok(admin.get("/api/skills/tidy"))
+    assert detail["scan_verdict"] == "warn" and detail["findings"][0]["line"] == 7
 
 
 def test_other_orgs_neither_see_nor_remove_skills(admin: httpx.Client, anon: httpx.Client) -> None:

@@ -40,7 +40,9 @@ EXIT_CODES = {"clean": 0, "warn": 1, "block": 2}
 
 @app.command("list")
 def list_(
-    agent: str | None = typer.Option(None, "--agent", help="What this agent sees (its id; locally its name works too)."),
+    agent: str | None = typer.Option(
+        None, "--agent", help="What this agent sees (its id; locally its name works too)."
+    ),
     org: str = ORG,
     url: str | None = UrlOption,
     api_key: str | None = KeyOption,

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from nexora.skills.manifest import SkillManifest
+from nexora.skills.manifest import SKILL_FILE, SkillManifest
 
-SKILL_FILE = "SKILL.md"
+__all__ = ["INSTALL_RECORD", "SKILL_FILE", "Skill", "SkillListing", "SkillProblem", "SkillSource"]
+
 # Written next to an installed skill's files by the store; never part of the skill itself.
 INSTALL_RECORD = ".nexora-install.json"
 

@@ -34,7 +34,7 @@ async def sync_org(db: AsyncSession, catalog: SkillCatalog, org_id: str) -> None
     rows = await db.execute(
         select(InstalledSkill.name, InstalledSkill.digest).where(InstalledSkill.org_id == org_id)
     )
-    wanted = {name: digest for name, digest in rows.tuples()}
+    wanted = {name: digest for name, digest in rows}
     root = catalog.org_dir(org_id)
     on_disk = await asyncio.to_thread(_installed_on_disk, root)
     stale = [name for name, digest in wanted.items() if on_disk.get(name) != digest]
