@@ -26,11 +26,15 @@ class Located:
 
 @dataclass(frozen=True, slots=True)
 class CommandUse:
-    """A program the code starts; `command` is None when it is computed at run time."""
+    """A program the code starts; `command` is None when even the program is computed.
+
+    `partial` when only some arguments are: they stand as `ARGUMENT` in `command`.
+    """
 
     line: int
     command: str | None
     via: str
+    partial: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,6 +120,12 @@ class Folder:
             return self._sequence(node.elts, scope)
         if isinstance(node, ast.BinOp):
             return self._binop(node, scope)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+            operand = self.fold(node.operand, scope)
+            if operand is None or not isinstance(operand.value, int):
+                return None
+            value = -operand.value if isinstance(node.op, ast.USub) else operand.value
+            return Folded(value, operand.derived)
         if isinstance(node, ast.JoinedStr):
             return self._fstring(node, scope)
         if isinstance(node, ast.Subscript):
@@ -179,15 +185,15 @@ class Folder:
             return None
         seq = base.value
         if isinstance(node.slice, ast.Slice):
-            bounds = [
-                None if b is None else self.fold(b, scope)
-                for b in (node.slice.lower, node.slice.upper, node.slice.step)
-            ]
             ints: list[int | None] = []
-            for b in bounds:
-                if b is not None and not isinstance(b.value, int):
+            for bound in (node.slice.lower, node.slice.upper, node.slice.step):
+                if bound is None:
+                    ints.append(None)
+                    continue
+                folded = self.fold(bound, scope)
+                if folded is None or not isinstance(folded.value, int):
                     return None
-                ints.append(None if b is None else b.value)  # type: ignore[arg-type]
+                ints.append(folded.value)
             return Folded(seq[slice(*ints)], derived=True)
         index = self.fold(node.slice, scope)
         if index is None or not isinstance(index.value, int):

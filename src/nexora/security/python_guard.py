@@ -3,7 +3,7 @@
 A regex sees `os.system`; it does not see `getattr(os, 'sys' + 'tem')`. The analysis in
 `python_ast` resolves names through imports, aliases and the usual indirections and folds
 the strings used to build them, so what is judged is what would run. Commands the code
-starts go to the shell guard, paths it opens to the file guard; what matters only in
+starts go to the shell guard, paths it opens to the file guard's deny list; what matters only in
 combination (network plus credentials, a socket plus a shell) is decided here.
 
 Code that does not parse gets `approval`, not `allow`: the interpreter in the sandbox may be
@@ -12,14 +12,13 @@ newer than ours and accept syntax we cannot read, so "it will fail anyway" is no
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
 
-from nexora.security.python_ast import analyse
+from nexora.security.file_guard import FileGuard
+from nexora.security.python_ast import PLACEHOLDER, analyse
 from nexora.security.python_facts import CommandUse, Located, PathUse, PythonFacts, Signal
-from nexora.security.verdict import Danger, GuardResult, Verdict, approval, block, note
-
-if TYPE_CHECKING:
-    from nexora.security.file_guard import FileGuard
+from nexora.security.shell_guard import check_shell
+from nexora.security.verdict import Danger, GuardResult, approval, block, note
 
 
 def check_python(code: str, files: FileGuard | None = None) -> GuardResult:
@@ -37,6 +36,8 @@ def assess_python(code: str, files: FileGuard | None = None) -> list[Located]:
             f"the code does not parse ({error.__class__.__name__}: {error}); it cannot be checked"
         )
         return [Located(line, approval("python.unparsable", message, Danger.MEDIUM))]
+    # Without a workspace, the current directory stands in for it, as in the shell guard.
+    files = files or FileGuard(Path.cwd())
     found = list(facts.findings)
     found.extend(_judge_commands(facts.commands, files))
     denied_reads = _judge_paths(facts.paths, files, found)
@@ -44,37 +45,37 @@ def assess_python(code: str, files: FileGuard | None = None) -> list[Located]:
     return found
 
 
-def _judge_commands(commands: list[CommandUse], files: FileGuard | None) -> list[Located]:
+def _judge_commands(commands: list[CommandUse], files: FileGuard) -> list[Located]:
     found: list[Located] = []
-    check_shell = _shell_guard()
     for use in commands:
         if use.command is None:
             message = f"{use.via}() starts a program computed at run time"
             found.append(Located(use.line, approval("python.subprocess", message)))
             continue
-        if check_shell is None:
-            message = f"{use.via}() runs `{use.command}`"
-            found.append(Located(use.line, approval("python.subprocess", message)))
-            continue
         result = check_shell(use.command, files)
         found.extend(Located(use.line, reason) for reason in result.reasons)
         message = f"{use.via}() runs `{use.command}`"
+        if use.partial:
+            message += f" ({PLACEHOLDER} is computed at run time)"
         found.append(
             Located(use.line, note("python.subprocess", message, max(result.danger, Danger.LOW)))
         )
     return found
 
 
-def _judge_paths(paths: list[PathUse], files: FileGuard | None, found: list[Located]) -> int | None:
-    """Adds the file guard's findings; returns the line of the first refused read, if any."""
-    if files is None:
-        return None
+def _judge_paths(paths: list[PathUse], files: FileGuard, found: list[Located]) -> int | None:
+    """Adds a finding per protected path; returns the line of the first protected read.
+
+    Only the deny list and Nexora's own data decide here, as in the shell guard: where else
+    the code may read or write is the sandbox's to enforce, and blocking every read outside
+    the workspace would block ordinary scripts reading `/usr/share` or `/tmp`.
+    """
     denied_read: int | None = None
     for use in paths:
-        result = files.check(use.path, write=use.write)
-        if result.verdict is Verdict.ALLOW:
+        sensitive = files.inspect(use.path).sensitive
+        if sensitive is None:
             continue
-        found.extend(Located(use.line, reason) for reason in result.reasons)
+        found.append(Located(use.line, sensitive))
         if not use.write and denied_read is None:
             denied_read = use.line
     return denied_read
@@ -102,11 +103,3 @@ def _combinations(facts: PythonFacts, denied_read: int | None) -> list[Located]:
         message = "talks to the network"
         found.append(Located(signals[Signal.NETWORK], note("python.network", message, Danger.LOW)))
     return found
-
-
-def _shell_guard():  # type: ignore[no-untyped-def]
-    try:
-        from nexora.security.shell_guard import check_shell
-    except ImportError:
-        return None
-    return check_shell

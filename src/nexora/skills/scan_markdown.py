@@ -131,8 +131,13 @@ def line_at(text: str, offset: int) -> int:
 
 
 def scan_markdown(text: str, file: str) -> list[Finding]:
-    findings = list(_injections(text, file, offset=0, context=""))
-    findings.extend(_hidden_text(text, file))
+    hidden = list(_hidden_text(text, file))
+    # A hidden instruction is reported once, as hidden, not again as plain text.
+    seen = {(f.rule, f.line) for f in hidden}
+    findings = [
+        f for f in _injections(text, file, offset=0, context="") if (f.rule, f.line) not in seen
+    ]
+    findings.extend(hidden)
     findings.extend(_base64_blobs(text, file))
     return findings
 

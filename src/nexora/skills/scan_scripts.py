@@ -8,6 +8,7 @@ the shell guard's, line by line. What a guard would block blocks the skill.
 from __future__ import annotations
 
 from nexora.security.python_guard import assess_python
+from nexora.security.shell_guard import check_shell
 from nexora.security.verdict import Danger, Reason
 from nexora.skills.scan_report import Finding, Severity
 
@@ -41,24 +42,27 @@ def scan_python(text: str, file: str) -> list[Finding]:
 
 
 def scan_shell(text: str, file: str) -> list[Finding]:
-    try:
-        from nexora.security.shell_guard import check_shell
-    except ImportError:
+    """The whole script judged at once; each reason placed on the first line that alone earns it.
+
+    Loops and `if` blocks only parse whole, so a line-by-line verdict would miss commands
+    inside them; a reason no single line reproduces is reported for the file.
+    """
+    whole = [r for r in check_shell(text).reasons if _worth_reporting(r)]
+    if not whole:
         return []
-    findings: list[Finding] = []
+    lines: dict[str, int] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
         for reason in check_shell(stripped).reasons:
-            if _worth_reporting(reason):
-                findings.append(_finding(reason, file, number))
-    return findings
+            lines.setdefault(reason.rule, number)
+    return [_finding(reason, file, lines.get(reason.rule)) for reason in whole]
 
 
 def _worth_reporting(reason: Reason) -> bool:
     return reason.danger > Danger.SAFE
 
 
-def _finding(reason: Reason, file: str, line: int) -> Finding:
+def _finding(reason: Reason, file: str, line: int | None) -> Finding:
     return Finding(Severity.of_reason(reason), reason.rule, file, line, reason.message)

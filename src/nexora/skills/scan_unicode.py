@@ -73,5 +73,5 @@ def _benign(text: str, offset: int) -> bool:
     if char in "\u200c\u200d" and 0 < offset < len(text) - 1:
         # Joiners inside emoji sequences and in Persian, Arabic or Indic words.
         before, after = text[offset - 1], text[offset + 1]
-        return not before.isascii() and not after.isascii()
+        return all(not c.isascii() and c not in _ZERO_WIDTH for c in (before, after))
     return False
