@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class NexoraError(Exception):
-    """Base of user-facing errors: the message is the `detail` the caller sees."""
+    """Base of user-facing errors: the message is the `detail` the caller sees; `extensions`
+    are extra members of the problem document (RFC 9457), such as a scanner's findings."""
 
     status_code = 400
     title = "Bad request"
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, **extensions: Any) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.extensions = extensions
 
 
 class InvalidInput(NexoraError):
@@ -37,6 +41,16 @@ class NotFound(NexoraError):
 class Conflict(NexoraError):
     status_code = 409
     title = "Conflict"
+
+
+class ContentTooLarge(NexoraError):
+    status_code = 413
+    title = "Content too large"
+
+
+class UnsupportedMediaType(NexoraError):
+    status_code = 415
+    title = "Unsupported media type"
 
 
 class TooManyRequests(NexoraError):

@@ -36,6 +36,7 @@ from nexora.runtime.service import RunService
 from nexora.runtime.titles import TitleWriter
 from nexora.runtime.usage import UsageRecorder
 from nexora.runtime.worker import Worker, WorkerDeps, worker_identity
+from nexora.skills.catalog import SkillCatalog
 from nexora.storage import migrate
 from nexora.storage.db import Database
 from nexora.tenancy.bootstrap import bootstrap
@@ -80,6 +81,7 @@ class Platform:
     chat: ChatService
     worker: Worker
     approvals: Approvals
+    skills: SkillCatalog
 
     @classmethod
     def from_settings(cls, settings: Settings, tools: ToolRegistry | None = None) -> Platform:
@@ -102,6 +104,7 @@ class Platform:
         quotas = QuotaGuard(db, audit)
         runs = RunService(agents, notifier, quotas)
         approvals = Approvals(db, audit, run_released=partial(notifier.notify, RUN_QUEUED))
+        skills = SkillCatalog(settings.skills_dir)
         queue = RunQueue(
             db,
             worker_identity(),
@@ -147,6 +150,7 @@ class Platform:
             chat=ChatService(runs, approvals),
             worker=worker,
             approvals=approvals,
+            skills=skills,
         )
 
     async def start(self, *, workers: bool = True) -> None:

@@ -31,6 +31,7 @@ from nexora.api.routes import (
     run_approvals,
     runs,
     secrets,
+    skills,
     usage,
 )
 from nexora.config import Settings, load_settings
@@ -46,6 +47,7 @@ ROUTERS = (
     policies.router,
     approvals.router,
     mcp_servers.router,
+    skills.router,
     audit.router,
     models.router,
     providers.router,

@@ -94,7 +94,7 @@ async def _nexora_error(request: Request, exc: Exception) -> JSONResponse:
         headers = {"Retry-After": str(exc.retry_after)}
     if exc.status_code == 401:
         headers = {"WWW-Authenticate": "Bearer"}
-    return problem(exc.status_code, exc.detail, title=exc.title, headers=headers)
+    return problem(exc.status_code, exc.detail, title=exc.title, headers=headers, **exc.extensions)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -102,6 +102,10 @@ ROUTE_POLICIES: dict[tuple[str, str], Access] = {
     ("GET", "/api/mcp-servers/{server_id}"): MEMBER,
     ("POST", "/api/mcp-servers"): OPERATOR,
     ("DELETE", "/api/mcp-servers/{server_id}"): OPERATOR,
+    ("GET", "/api/skills"): MEMBER,
+    ("GET", "/api/skills/{name}"): MEMBER,
+    ("POST", "/api/skills"): OPERATOR,
+    ("DELETE", "/api/skills/{name}"): OPERATOR,
     # token usage and quotas: the org's for admins, one's own for every member
     ("GET", "/api/admin/token-usage"): ADMIN,
     ("GET", "/api/me/token-usage"): MEMBER,

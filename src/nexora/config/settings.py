@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     # folders outside their workspace that agents may use.
     guard_deny_paths: list[str] = Field(default_factory=list)
     guard_allow_roots: list[Path] = Field(default_factory=list)
+    # Skills installed through the API or CLI: all files together, unpacked, and their number.
+    skill_max_bytes: int = Field(default=512 * 1024, ge=4096, le=64 * 1024 * 1024)
+    skill_max_files: int = Field(default=200, ge=1, le=10_000)
 
     openai_api_key: SecretStr | None = _provider_key("OPENAI_API_KEY")
     openai_base_url: str | None = _provider_key("OPENAI_BASE_URL")
@@ -115,6 +118,11 @@ class Settings(BaseSettings):
     @property
     def agents_dir(self) -> Path:
         return self.home / "agents"
+
+    @property
+    def skills_dir(self) -> Path:
+        """Installed org skills, one folder per org: a copy of what the database holds."""
+        return self.home / "skills"
 
     @classmethod
     def settings_customise_sources(

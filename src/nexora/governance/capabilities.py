@@ -16,6 +16,7 @@ current environment wins over the org's `default` environment rule.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -49,6 +50,13 @@ class Risk(StrEnum):
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
+
+    @property
+    def rank(self) -> int:
+        return _RISK_RANK[self]
+
+
+_RISK_RANK = {Risk.LOW: 0, Risk.MEDIUM: 1, Risk.HIGH: 2}
 
 
 class Rule(StrEnum):
@@ -125,6 +133,13 @@ class Decision:
     @property
     def needs_approval(self) -> bool:
         return needs_approval(self.risk, self.rule)
+
+    def at_least(self, risk: Risk) -> Decision:
+        """This decision with its risk raised to `risk` (what a scanner found can make a
+        change riskier than its kind, never safer)."""
+        if risk.rank <= self.risk.rank:
+            return self
+        return dataclasses.replace(self, risk=risk)
 
 
 def needs_approval(risk: Risk, rule: Rule) -> bool:
@@ -245,7 +260,7 @@ Applier = Callable[[ApplyContext], Awaitable[dict[str, Any]]]
 
 # Modules that register the built-in appliers, imported on first use so this module never
 # imports the subsystems that depend on it. A new capability adds one line here.
-APPLIER_MODULES = ("nexora.governance.mcp_registry",)
+APPLIER_MODULES = ("nexora.governance.mcp_registry", "nexora.skills.installs")
 
 _appliers: dict[tuple[Capability, ChangeAction], Applier] = {}
 _loaded = False

@@ -36,7 +36,9 @@ class Change:
     action: caps.ChangeAction
     target: str  # what the change is about, for people: a name, not an id, where possible
     payload: dict[str, Any]
-    findings: list[dict[str, Any]] = field(default_factory=list)  # from scanners, later
+    findings: list[dict[str, Any]] = field(default_factory=list)  # from scanners
+    # What the scanners make of it: the policy's risk is raised to this, never lowered.
+    risk_floor: caps.Risk | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,8 @@ async def submit(
     if applier is None:
         raise InvalidInput(f"{change.capability}.{change.action} changes are not supported")
     decision = await caps.evaluate(db, actor.org_id, change.capability, change.action)
+    if change.risk_floor is not None:
+        decision = decision.at_least(change.risk_floor)
     policy = {"risk": decision.risk, "rule": decision.rule, "policy_source": decision.source}
     if not decision.needs_approval:
         context = caps.ApplyContext(

@@ -1,1 +1,3 @@
-"""Agent Skills: folders with a SKILL.md that teach an agent a task, scanned before install."""
+"""Agent Skills: folders with a `SKILL.md` in the open Agent Skills format, found in the
+built-in, org and agent skill directories, scanned before install, and disclosed to the model
+progressively (names and descriptions in the prompt, the body when it asks for it)."""

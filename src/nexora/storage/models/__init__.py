@@ -28,6 +28,7 @@ from nexora.storage.models.runtime import (
     RunStep,
     TokenUsage,
 )
+from nexora.storage.models.skills import InstalledSkill
 
 __all__ = [
     "AgentGrant",
@@ -39,6 +40,7 @@ __all__ = [
     "AuthSession",
     "CapabilityPolicy",
     "ChatSession",
+    "InstalledSkill",
     "McpServer",
     "Membership",
     "Org",
