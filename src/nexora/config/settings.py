@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     search_provider: Literal["brave", "tavily", "searxng"] | None = None
     search_api_url: str | None = None
     search_api_key: SecretStr | None = None
+    # File guard: patterns admins deny on top of the built-in list (which always applies), and
+    # folders outside their workspace that agents may use.
+    guard_deny_paths: list[str] = Field(default_factory=list)
+    guard_allow_roots: list[Path] = Field(default_factory=list)
 
     openai_api_key: SecretStr | None = _provider_key("OPENAI_API_KEY")
     openai_base_url: str | None = _provider_key("OPENAI_BASE_URL")

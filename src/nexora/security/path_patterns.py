@@ -1,0 +1,146 @@
+"""The files no agent may touch, and how a path is matched against them.
+
+A pattern without a slash names a file anywhere (`*.pem`, `.env`); a pattern with one is a
+whole path where `~` is a home folder, `*` stays inside one folder, `**` crosses folders and a
+trailing `/**` covers the folder itself too. Matching ignores case: on case-insensitive file
+systems `~/.SSH/ID_RSA` is the same file, and nothing legitimate needs the difference.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+# Home-relative patterns also match every other user's home and root's: an agent running as
+# one user must not read another's keys either.
+DEFAULT_DENY: tuple[str, ...] = (
+    # SSH, GnuPG and password stores
+    "~/.ssh/**",
+    "~/.gnupg/**",
+    "~/.password-store/**",
+    "~/.local/share/keyrings/**",
+    # cloud and cluster credentials
+    "~/.aws/**",
+    "~/.config/gcloud/**",
+    "~/.azure/**",
+    "~/.kube/config",
+    "~/.docker/config.json",
+    "~/.config/gh/hosts.yml",
+    # key material, wherever it lies
+    "*.pem",
+    "*.key",
+    "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    "*.p12",
+    "*.pfx",
+    "*.keystore",
+    "*.jks",
+    # package-registry and service tokens
+    "~/.netrc",
+    "~/.pgpass",
+    "~/.git-credentials",
+    "~/.npmrc",
+    "~/.pypirc",
+    "~/.config/pip/pip.conf",
+    # environment files hold API keys by convention
+    ".env",
+    ".env.*",
+    # the system's secrets and other processes' memory and environment
+    "/etc/shadow",
+    "/etc/shadow-",
+    "/etc/gshadow",
+    "/etc/gshadow-",
+    "/etc/sudoers",
+    "/etc/sudoers.d/**",
+    "/etc/ssh/ssh_host_*",
+    "/proc/*/environ",
+    "/proc/*/mem",
+    "/proc/self/**",
+    "/proc/thread-self/**",
+    # browsers' saved passwords and cookies
+    "~/.mozilla/**",
+    "~/.config/google-chrome/**",
+    "~/.config/chromium/**",
+    "~/.config/BraveSoftware/**",
+    "~/.config/microsoft-edge/**",
+    "~/Library/Application Support/Google/Chrome/**",
+    "~/Library/Application Support/Firefox/**",
+    "~/Library/Keychains/**",
+    "~/Library/Cookies/**",
+)
+
+# Templates of environment files are committed to repositories and hold no secrets.
+ENV_TEMPLATES = frozenset({".env.example", ".env.sample", ".env.template", ".env.dist"})
+
+_OTHER_HOMES = ("/home/*", "/root", "/Users/*")
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    source: str
+    regex: re.Pattern[str]
+    basename_only: bool
+
+
+def _translate(pattern: str) -> str:
+    """Glob to regex: `**` crosses folders, `*` and `?` do not, a trailing `/**` is optional."""
+    tail = ""
+    if pattern.endswith("/**"):
+        pattern, tail = pattern[:-3], "(?:/.*)?"
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return "^" + "".join(out) + tail + "$"
+
+
+def _home_variants(pattern: str, home: Path) -> list[str]:
+    for prefix in ("~/", "$HOME/", "${HOME}/"):
+        if pattern.startswith(prefix):
+            rest = pattern[len(prefix) :]
+            return [f"{home.as_posix()}/{rest}", *(f"{h}/{rest}" for h in _OTHER_HOMES)]
+    return [pattern]
+
+
+class DenyList:
+    """Compiled deny patterns; `match` names the pattern a path falls under, if any."""
+
+    def __init__(self, patterns: Iterable[str], home: Path | None = None) -> None:
+        home = (home or Path.home()).resolve()
+        compiled: list[_Compiled] = []
+        for source in dict.fromkeys(p.strip() for p in patterns if p.strip()):
+            if "/" not in source:
+                regex = re.compile(_translate(source.lower()))
+                compiled.append(_Compiled(source, regex, basename_only=True))
+                continue
+            for variant in _home_variants(source, home):
+                regex = re.compile(_translate(variant.lower().rstrip("/") or "/"))
+                compiled.append(_Compiled(source, regex, basename_only=False))
+        self._patterns = tuple(compiled)
+
+    def match(self, paths: Sequence[str]) -> str | None:
+        """The first pattern any spelling of the path (lexical, resolved) matches."""
+        for path in paths:
+            lowered = path.lower()
+            name = lowered.rsplit("/", 1)[-1]
+            for pattern in self._patterns:
+                if pattern.basename_only and name in ENV_TEMPLATES:
+                    continue
+                if pattern.regex.match(name if pattern.basename_only else lowered):
+                    return pattern.source
+        return None

@@ -1,0 +1,136 @@
+"""Rules on how commands connect: data piped into a shell, a download run afterwards, a shell
+wired to a socket, a function that calls itself in the background."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from nexora.security.shell_ast import Command, Pipeline, Script
+from nexora.security.shell_decode import is_decoder, static_output
+from nexora.security.shell_net import DOWNLOADERS, NET_TOOLS
+from nexora.security.shell_unwrap import SHELLS, is_interpreter, unwrap
+from nexora.security.verdict import Danger, GuardResult, Reason, approval, block
+
+# Judges a payload found along the way: (language, text) -> result.
+PayloadJudge = Callable[[str, str], GuardResult]
+
+_FORK_BOMB = re.compile(r"(\S+)\s*\(\)\s*\{[^}]*\1\s*\|\s*\1\s*&")
+
+
+@dataclass(slots=True)
+class _Stdin:
+    language: str  # "shell", or the interpreter's name
+
+
+def _stdin_runner(command: Command) -> _Stdin | None:
+    """The language a command runs from its standard input, if it does."""
+    unwrapped = unwrap(command.argv)
+    if unwrapped.reads_stdin_code:
+        last = unwrapped.views[-1]
+        name = last[0].rsplit("/", 1)[-1] if last else ""
+        return _Stdin("shell" if name in SHELLS else ("python" if name.startswith(("python", "pypy")) else name))
+    if command.name in {"source", "."} and command.argv[1:2] in (["/dev/stdin"], ["-"]):
+        return _Stdin("shell")
+    if command.name == "xargs" and any(v and v[0].rsplit("/", 1)[-1] in SHELLS for v in unwrapped.views[1:]):
+        return _Stdin("shell")
+    return None
+
+
+def _names(commands: list[Command]) -> set[str]:
+    return {v[0].rsplit("/", 1)[-1] for c in commands for v in unwrap(c.argv).views if v}
+
+
+def _pipeline_rules(pipeline: Pipeline, judge: PayloadJudge) -> Iterator[Reason]:
+    everything = [c for stage in pipeline for c in stage]
+    names = _names(everything)
+    if names & SHELLS and names & NET_TOOLS:
+        yield block("shell.reverse_shell", "a shell is wired to a network connection")
+    for index, stage in enumerate(pipeline[1:], start=1):
+        runner = next((r for r in map(_stdin_runner, stage) if r is not None), None)
+        if runner is None:
+            continue
+        before = [c for s in pipeline[:index] for c in s]
+        fetched = _names(before)
+        if fetched & DOWNLOADERS:
+            yield block("shell.download_exec", "runs code downloaded from the network")
+            continue
+        if fetched & NET_TOOLS:
+            yield block("shell.reverse_shell", "runs commands received over a network connection")
+            continue
+        payload = static_output(pipeline[:index])
+        if payload is None:
+            yield approval("shell.stdin_exec", f"pipes data only known at run time into {runner.language}")
+            continue
+        if any(is_decoder(c) for c in before):
+            yield approval("shell.decoded_exec", f"decodes a hidden payload and runs it with {runner.language}")
+        yield from judge(runner.language, payload).reasons
+
+
+def _heredoc_rules(command: Command, judge: PayloadJudge) -> Iterator[Reason]:
+    runner = _stdin_runner(command)
+    if runner is not None and command.stdin_text is not None:
+        yield from judge(runner.language, command.stdin_text).reasons
+
+
+def _substitution_rules(command: Command) -> Iterator[Reason]:
+    """`bash <(curl ...)`, `eval "$(wget -O- ...)"`, `$(curl ...)` as the command itself."""
+    runs_text = is_interpreter(command.name) or command.name == "eval" or (command.dynamic[:1] == [True])
+    for pipeline in command.substitutions:
+        names = _names([c for stage in pipeline for c in stage])
+        if runs_text and names & DOWNLOADERS:
+            yield block("shell.download_exec", "runs code downloaded from the network")
+        elif runs_text and names & NET_TOOLS:
+            yield block("shell.reverse_shell", "runs commands received over a network connection")
+
+
+def _download_targets(command: Command) -> list[str]:
+    name, args = command.name, command.argv[1:]
+    if name not in DOWNLOADERS:
+        return []
+    found = [r.target for r in command.redirects if r.writes and r.target]
+    for flag, value in zip(args, [*args[1:], ""], strict=True):
+        if flag in {"-o", "--output", "-O", "--output-document"} and value and not value.startswith("-"):
+            if not (name == "curl" and flag == "-O"):
+                found.append(value)
+        if flag.startswith(("--output=", "--output-document=")):
+            found.append(flag.split("=", 1)[1])
+    urls = [a for a in args if "://" in a]
+    if urls and (name == "wget" and not any(f in args for f in ("-O", "--output-document", "-qO-", "-O-")) or "-O" in args and name == "curl"):
+        found.extend(u.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] for u in urls)
+    return [f.removeprefix("./") for f in found if f and f != "-"]
+
+
+def _runs_file(command: Command, path: str) -> bool:
+    for view in unwrap(command.argv).views:
+        if not view:
+            continue
+        words = [w.removeprefix("./") for w in view]
+        name = view[0].rsplit("/", 1)[-1]
+        if words[0] == path or (path in words[1:] and (is_interpreter(name) or (name == "chmod" and any("x" in w or w.isdigit() for w in view[1:])))):
+            return True
+    return False
+
+
+def flow_rules(script: Script, raw: str, judge: PayloadJudge) -> Iterator[Reason]:
+    for pipeline in script.pipelines:
+        yield from _pipeline_rules(pipeline, judge)
+    downloaded: list[str] = []
+    for command in script.commands:
+        yield from _heredoc_rules(command, judge)
+        yield from _substitution_rules(command)
+        if any(_runs_file(command, path) for path in downloaded):
+            yield block("shell.download_exec", "runs a file it just downloaded")
+        downloaded.extend(_download_targets(command))
+        tcp = [r for r in command.redirects if r.target.startswith(("/dev/tcp/", "/dev/udp/"))]
+        if tcp and (command.name in SHELLS or command.name == "exec" or "-i" in command.argv):
+            yield block("shell.reverse_shell", "connects a shell to a network socket through /dev/tcp")
+        elif tcp:
+            yield approval("shell.dev_tcp", "opens a raw network connection through /dev/tcp", Danger.HIGH)
+    for name, body in script.functions.items():
+        calls = [c for c in body if c.name == name]
+        if len(calls) >= 2 or (calls and any(c in stage for p in script.pipelines for stage in p for c in calls)):
+            yield block("shell.fork_bomb", f"function {name} calls itself without end (fork bomb)")
+    if _FORK_BOMB.search(raw):
+        yield block("shell.fork_bomb", "fork bomb")

@@ -1,0 +1,133 @@
+"""Which files a command line names, and where they fall: the deny list, the workspace, the
+system's own folders. Every word and redirection target that can be a path is checked."""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from nexora.security.file_guard import FileGuard
+from nexora.security.shell_words import expand_braces
+from nexora.security.verdict import Reason
+
+SYSTEM_DIRS = (
+    "/etc", "/usr", "/bin", "/sbin", "/boot", "/sys", "/lib", "/lib32", "/lib64", "/libx32",
+    "/proc", "/var/lib", "/var/log", "/var/spool", "/var/cache", "/opt", "/srv", "/snap",
+    "/root", "/home", "/Users", "/System", "/Library", "/Applications", "/private/etc",
+)  # fmt: skip
+HARMLESS_DEVICES = frozenset(
+    {"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/dev/tty", "/dev/zero",
+     "/dev/random", "/dev/urandom", "/dev/full", "/dev/ptmx"}
+)  # fmt: skip
+_GLOB = re.compile(r"[*?\[]")
+MAX_GLOB_MATCHES = 64
+
+
+class Place(StrEnum):
+    ROOT = "root"  # `/` itself or everything in it
+    HOME = "home"  # a home folder itself or everything in it
+    SYSTEM = "system"  # the operating system's folders
+    DEVICE = "device"  # a disk, terminal or kernel interface under /dev
+    NETWORK = "network"  # bash's /dev/tcp and /dev/udp
+    WORKSPACE = "workspace"
+    TEMP = "temp"
+    OUTSIDE = "outside"  # anywhere else
+    UNKNOWN = "unknown"  # holds an expansion the guard could not resolve
+
+
+@dataclass(slots=True)
+class Cwd:
+    path: Path
+    known: bool = True
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def absolute(word: str, files: FileGuard, cwd: Cwd) -> Path:
+    if word.startswith(("/", "~", "$HOME", "${HOME}")):
+        return files.expand(word)
+    return files.expand(f"{cwd.path.as_posix()}/{word}")
+
+
+def place(word: str, files: FileGuard, cwd: Cwd, *, dynamic: bool = False) -> Place:
+    """Where a path argument falls, after expansion and `..`; globs count by their directory."""
+    if dynamic or word.startswith("$") or "$(" in word or "`" in word:
+        return Place.UNKNOWN
+    stripped = re.sub(r"(/\*+)+/?$", "", word.rstrip("/")) or "/"
+    path = absolute(stripped, files, cwd)
+    text = path.as_posix()
+    resolved = path.resolve(strict=False).as_posix() if path.exists() else text
+    if text == "/" or resolved == "/":
+        return Place.ROOT
+    home = files.home.as_posix()
+    if text in {home, "/home", "/Users", "/root"} or re.fullmatch(r"/(home|Users)/[^/]+", text):
+        return Place.HOME
+    if _under(text, "/dev/tcp") or _under(text, "/dev/udp"):
+        return Place.NETWORK
+    if _under(resolved, "/dev") and resolved not in HARMLESS_DEVICES and not _under(resolved, "/dev/fd"):
+        return Place.DEVICE
+    if _under(resolved, files.workspace.as_posix()) or any(_under(resolved, r.as_posix()) for r in files.extra_roots):
+        return Place.WORKSPACE
+    if text in HARMLESS_DEVICES or _under(resolved, "/dev/fd"):
+        return Place.TEMP
+    if any(_under(resolved, t) for t in ("/tmp", "/var/tmp", "/dev/shm")) or _under(resolved, os.environ.get("TMPDIR", "/tmp")):
+        return Place.TEMP
+    if any(_under(text, d) or _under(resolved, d) for d in SYSTEM_DIRS):
+        return Place.OUTSIDE if _under(text, home) else Place.SYSTEM
+    return Place.OUTSIDE
+
+
+def _candidates(word: str) -> list[str]:
+    """The path-like pieces of a word: `--file=X`, `of=X`, `@X` (curl), `x=@X`, `<X`."""
+    if not word or "://" in word or "\n" in word:
+        return []
+    found = [] if word.startswith("-") else [word]
+    if "=" in word:
+        found.append(word.split("=", 1)[1])
+    for piece in list(found):
+        if "@" in piece:
+            found.append(piece.rsplit("@", 1)[1])
+        if piece.startswith("<"):
+            found.append(piece[1:])
+    if word.startswith("-") and len(word) > 2 and word[1] != "-" and "/" in word:  # `-o/etc/x`
+        found.append(word[2:])
+    expanded = [b for f in found if f for b in expand_braces(f)]
+    return [c.split(";", 1)[0] for c in expanded if c and not c.startswith("-")]
+
+
+def sensitive_paths(words: list[str], files: FileGuard, cwd: Cwd, *, always: bool = False) -> list[Reason]:
+    """Deny-list and protected-dir findings for every path a list of words names.
+
+    A bare name (`id_rsa`) is only a file if it exists where the command runs, or when the
+    guard lost track of the directory; `always` checks it regardless (redirect targets)."""
+    reasons: list[Reason] = []
+    seen: set[str] = set()
+    for word in words:
+        for candidate in _candidates(word):
+            for path in _spellings(candidate, files, cwd):
+                bare = "/" not in candidate and not candidate.startswith("~")
+                if bare and not always and cwd.known and not path.exists():
+                    continue
+                key = path.as_posix()
+                if key in seen:
+                    continue
+                seen.add(key)
+                info = files.inspect(key)
+                if info.sensitive is not None:
+                    reasons.append(info.sensitive)
+    return reasons
+
+
+def _spellings(candidate: str, files: FileGuard, cwd: Cwd) -> list[Path]:
+    if not _GLOB.search(candidate):
+        return [absolute(candidate, files, cwd)]
+    pattern = absolute(candidate, files, cwd).as_posix()
+    matches = [Path(m) for m in glob.iglob(pattern, include_hidden=True)][:MAX_GLOB_MATCHES]
+    fixed = pattern[: _GLOB.search(pattern).start()].rsplit("/", 1)[0]  # type: ignore[union-attr]
+    return [*matches, Path(fixed or "/")] if "/" in candidate else matches
