@@ -32,9 +32,7 @@ def _save(path_text: str, trace: dict[str, Any], context: ToolContext) -> str:
     data = json.dumps(trace, ensure_ascii=False, indent=2, default=str).encode("utf-8")
     path.write_bytes(data)
     steps, events = len(trace.get("steps", [])), len(trace.get("events", []))
-    return (
-        f"Saved the trace of run {context.run_id} ({steps} steps, {events} events) to {path_text}."
-    )
+    return f"Saved run {context.run_id} ({steps} steps, {events} events) to {path_text}."
 
 
 async def run(args: ExportTraceInput, context: ToolContext) -> str:

@@ -72,17 +72,22 @@ async def _get_checked(
         raise DestinationRefused(verdict)
     host = url.raw_host.decode("ascii")  # IDNA-encoded, as DNS and SNI want it
     addresses = await resolve_checked(host, url.port or _default_port(url), allowed_hosts)
-    request = client.build_request(
-        "GET",
-        url.copy_with(host=addresses[0]),
-        # The name goes in the Host header and, for TLS, in SNI and certificate checks.
-        headers={"Host": url.netloc.decode("ascii"), "User-Agent": USER_AGENT},
-        extensions={"sni_hostname": host} if url.scheme == "https" else {},
-    )
-    try:
-        return await client.send(request, stream=True)
-    except httpx.HTTPError as exc:
-        raise ToolError(f"could not fetch {url}: {exc.__class__.__name__}: {exc}") from None
+    failure: httpx.HTTPError | None = None
+    for address in addresses:  # in resolver order, as a browser tries them
+        request = client.build_request(
+            "GET",
+            url.copy_with(host=address),
+            # The name goes in the Host header and, for TLS, in SNI and certificate checks.
+            headers={"Host": url.netloc.decode("ascii"), "User-Agent": USER_AGENT},
+            extensions={"sni_hostname": host} if url.scheme == "https" else {},
+        )
+        try:
+            return await client.send(request, stream=True)
+        except httpx.ConnectError as exc:
+            failure = exc
+        except httpx.HTTPError as exc:
+            raise ToolError(f"could not fetch {url}: {exc.__class__.__name__}: {exc}") from None
+    raise ToolError(f"could not connect to {url}: {failure}")
 
 
 def _default_port(url: httpx.URL) -> int:
