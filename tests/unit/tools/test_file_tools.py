@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from nexora.security.file_guard import PathDenied
+from nexora.security.file_guard import FileGuard, PathDenied
 from nexora.security.verdict import Danger, Verdict
 from nexora.tools.base import ToolContext, ToolError
 from nexora.tools.builtin import BUILTIN_TOOLS
@@ -16,6 +16,7 @@ from nexora.tools.builtin.list_files import ListFilesInput
 from nexora.tools.builtin.read_file import ReadFileInput
 from nexora.tools.builtin.search_files import SearchFilesInput
 from nexora.tools.builtin.write_file import WriteFileInput
+from tests.unit.tools.conftest import MakeContext
 
 READ = BUILTIN_TOOLS["read_file"]
 WRITE = BUILTIN_TOOLS["write_file"]
@@ -194,3 +195,22 @@ async def test_edit_keeps_a_missing_final_newline_readable(
     result = await EDIT.run(EditFileInput(path="a.txt", old_string="two", new_string="2"), context)
     assert result.endswith("-two\n+2\n")
     assert (workspace / "a.txt").read_text() == "one\n2"
+
+
+async def test_listing_and_search_skip_links_out_and_reach_allowed_roots(
+    tmp_path: Path, workspace: Path, make_context: MakeContext
+) -> None:
+    shared = tmp_path / "shared"
+    (shared / "docs").mkdir(parents=True)
+    (shared / "docs" / "guide.md").write_text("needle\n")
+    (workspace / "outside").symlink_to(shared, target_is_directory=True)
+    (workspace / "inside.txt").write_text("needle\n")
+    closed = make_context()
+    assert await LIST.run(ListFilesInput(depth=5), closed) == "inside.txt  (7 bytes)"
+    assert await SEARCH.run(SearchFilesInput(pattern="needle"), closed) == "inside.txt:1: needle"
+
+    opened = make_context(files=FileGuard(workspace, extra_roots=(shared,)))
+    listing = await LIST.run(ListFilesInput(path=str(shared), depth=5), opened)
+    assert listing.splitlines() == [f"{shared}/docs/", f"{shared}/docs/guide.md  (7 bytes)"]
+    found = await SEARCH.run(SearchFilesInput(pattern="needle", path=str(shared)), opened)
+    assert found == f"{shared}/docs/guide.md:1: needle"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -46,41 +47,50 @@ def clip(text: str, limit: int) -> str:
     return f"{text[:limit]}\n[… {len(text) - limit} more characters not shown]"
 
 
+@dataclass(frozen=True, slots=True)
+class Entry:
+    path: Path  # absolute
+    shown: str  # relative to the workspace when inside it, else absolute
+    is_dir: bool
+
+
 def walk(
     files: FileGuard,
-    workspace: Path,
     start: Path,
     *,
     max_depth: int,
     name_glob: str | None = None,
     include_hidden: bool = False,
-) -> Iterator[tuple[Path, bool]]:
-    """(path relative to the workspace, is a directory) under `start`, breadth by level,
-    sorted; skipping what the guard would refuse to read and not following symlinked
-    directories (they could lead out of the workspace)."""
-    base_depth = len(start.relative_to(workspace).parts)
+) -> Iterator[Entry]:
+    """Entries under `start` (resolved), level by level and sorted; skipping what the guard
+    would refuse to read and not following symlinked folders (they could lead anywhere)."""
+    base = files.workspace if start.is_relative_to(files.workspace) else None
     for root, dirs, names in os.walk(start):
         here = Path(root)
-        depth = len(here.relative_to(workspace).parts) - base_depth
-        kept_dirs = []
+        depth = len(here.relative_to(start).parts)
+        kept = []
         for name in sorted(dirs):
-            child = here / name
-            rel = child.relative_to(workspace)
-            if not _visible(files, rel, name, include_hidden) or child.is_symlink():
+            entry = _entry(here / name, base, True)
+            if not _visible(files, entry, name, include_hidden) or entry.path.is_symlink():
                 continue
-            kept_dirs.append(name)
+            kept.append(name)
             if name_glob is None or fnmatch(name, name_glob):
-                yield rel, True
-        dirs[:] = kept_dirs if depth + 1 < max_depth else []
+                yield entry
+        dirs[:] = kept if depth + 1 < max_depth else []
         for name in sorted(names):
-            rel = (here / name).relative_to(workspace)
-            if not _visible(files, rel, name, include_hidden):
-                continue
-            if name_glob is None or fnmatch(name, name_glob):
-                yield rel, False
+            entry = _entry(here / name, base, False)
+            if _visible(files, entry, name, include_hidden) and (
+                name_glob is None or fnmatch(name, name_glob)
+            ):
+                yield entry
 
 
-def _visible(files: FileGuard, rel: Path, name: str, include_hidden: bool) -> bool:
+def _entry(path: Path, base: Path | None, is_dir: bool) -> Entry:
+    shown = path.relative_to(base).as_posix() if base is not None else path.as_posix()
+    return Entry(path, shown, is_dir)
+
+
+def _visible(files: FileGuard, entry: Entry, name: str, include_hidden: bool) -> bool:
     if name.startswith(".") and not include_hidden:
         return False
-    return files.check(rel.as_posix()).allowed
+    return files.check(entry.path.as_posix()).allowed

@@ -33,24 +33,22 @@ def _list(args: ListFilesInput, context: ToolContext) -> str:
     start = context.files.resolve(args.path)
     if not start.is_dir():
         raise ToolError(f"{args.path}: not a folder")
-    workspace = context.workspace.resolve()
     lines: list[str] = []
     entries = walk(
         context.files,
-        workspace,
         start,
         max_depth=args.depth,
         name_glob=args.pattern,
         include_hidden=args.include_hidden,
     )
-    for rel, is_dir in entries:
+    for entry in entries:
         if len(lines) == args.limit:
             lines.append(f"[stopped at {args.limit} entries; narrow path or pattern]")
             break
-        if is_dir:
-            lines.append(f"{rel.as_posix()}/")
+        if entry.is_dir:
+            lines.append(f"{entry.shown}/")
         else:
-            lines.append(f"{rel.as_posix()}  ({(workspace / rel).stat().st_size} bytes)")
+            lines.append(f"{entry.shown}  ({entry.path.stat().st_size} bytes)")
     return "\n".join(lines) if lines else f"Nothing found in {args.path}."
 
 

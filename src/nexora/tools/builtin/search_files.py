@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from nexora.security.verdict import Danger, GuardResult
 from nexora.tools.base import ToolContext, ToolError, ToolSpec
-from nexora.tools.builtin._files import looks_binary, walk
+from nexora.tools.builtin._files import Entry, looks_binary, walk
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # larger files are skipped: logs and dumps, not sources
 MAX_LINE_CHARS = 300
 MAX_RESULTS = 1000
+MAX_FILES = 20_000  # a search is not a crawl of node_modules
 
 
 class SearchFilesInput(BaseModel):
@@ -48,26 +50,28 @@ def _compile(args: SearchFilesInput) -> re.Pattern[str]:
 def _search(args: SearchFilesInput, context: ToolContext) -> str:
     regex = _compile(args)
     start = context.files.resolve(args.path)
-    workspace = context.workspace.resolve()
     if start.is_file():
-        candidates = [start.relative_to(workspace)]
+        candidates: Iterable[Entry] = [Entry(start, args.path, False)]
     elif start.is_dir():
-        found = walk(context.files, workspace, start, max_depth=64, name_glob=args.glob)
-        candidates = [rel for rel, is_dir in found if not is_dir]
+        candidates = walk(context.files, start, max_depth=64, name_glob=args.glob)
     else:
         raise ToolError(f"{args.path}: no such file or folder")
     hits: list[str] = []
-    for rel in candidates:
-        path = workspace / rel
-        if path.stat().st_size > MAX_FILE_BYTES:
+    scanned = 0
+    for entry in candidates:
+        if entry.is_dir or entry.path.stat().st_size > MAX_FILE_BYTES:
             continue
-        data = path.read_bytes()
+        scanned += 1
+        if scanned > MAX_FILES:
+            hits.append(f"[stopped after {MAX_FILES} files; narrow path or glob]")
+            break
+        data = entry.path.read_bytes()
         if looks_binary(data):
             continue
         text = data.decode("utf-8", errors="replace")
         for number, line in enumerate(text.splitlines(), start=1):
             if regex.search(line):
-                hits.append(f"{rel.as_posix()}:{number}: {line.strip()[:MAX_LINE_CHARS]}")
+                hits.append(f"{entry.shown}:{number}: {line.strip()[:MAX_LINE_CHARS]}")
                 if len(hits) == args.max_results:
                     hits.append(f"[stopped at {args.max_results} matches]")
                     return "\n".join(hits)
