@@ -21,7 +21,10 @@ def _b64(data: str, alphabet: str = "64") -> str | None:
         if alphabet == "32":
             raw = base64.b32decode(text + "=" * (-len(text) % 8), casefold=True)
         else:
-            raw = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_" if "-" in text or "_" in text else None)
+            raw = base64.b64decode(
+                text + "=" * (-len(text) % 4),
+                altchars=b"-_" if "-" in text or "_" in text else None,
+            )
     except (binascii.Error, ValueError):
         return None
     return raw.decode("utf-8", errors="replace")
@@ -58,7 +61,9 @@ def _tr(args: list[str], data: str) -> str | None:
 
 
 def _decoding(argv: list[str]) -> bool:
-    return any(a in {"-d", "--decode", "-D"} or re.fullmatch(r"-[a-zA-Z]*d[a-zA-Z]*", a) for a in argv[1:])
+    return any(
+        a in {"-d", "--decode", "-D"} or re.fullmatch(r"-[a-zA-Z]*d[a-zA-Z]*", a) for a in argv[1:]
+    )
 
 
 def _transform(command: Command, data: str | None) -> str | None:
@@ -93,7 +98,11 @@ def static_output(pipeline: Pipeline) -> str | None:
     """What the pipeline prints, if every stage is one this module can run on paper."""
     data: str | None = None
     for stage in pipeline:
-        if len(stage) != 1 or any(stage[0].dynamic) or stage[0].redirects and not stage[0].stdin_text:
+        if (
+            len(stage) != 1
+            or any(stage[0].dynamic)
+            or (stage[0].redirects and not stage[0].stdin_text)
+        ):
             return None
         data = _transform(stage[0], data)
         if data is None or len(data) > MAX_OUTPUT:

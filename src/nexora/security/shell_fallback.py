@@ -28,7 +28,9 @@ class Unparsable(ValueError):
 
 
 def _tokens(text: str) -> list[str]:
-    lexer = shlex.shlex(text.replace("\\\n", "").replace("\n", " ; "), posix=True, punctuation_chars=";&|()<>")
+    lexer = shlex.shlex(
+        text.replace("\\\n", "").replace("\n", " ; "), posix=True, punctuation_chars=";&|()<>"
+    )
     lexer.whitespace_split = True
     lexer.commenters = ""
     try:

@@ -30,10 +30,16 @@ def _stdin_runner(command: Command) -> _Stdin | None:
     if unwrapped.reads_stdin_code:
         last = unwrapped.views[-1]
         name = last[0].rsplit("/", 1)[-1] if last else ""
-        return _Stdin("shell" if name in SHELLS else ("python" if name.startswith(("python", "pypy")) else name))
+        return _Stdin(
+            "shell"
+            if name in SHELLS
+            else ("python" if name.startswith(("python", "pypy")) else name)
+        )
     if command.name in {"source", "."} and command.argv[1:2] in (["/dev/stdin"], ["-"]):
         return _Stdin("shell")
-    if command.name == "xargs" and any(v and v[0].rsplit("/", 1)[-1] in SHELLS for v in unwrapped.views[1:]):
+    if command.name == "xargs" and any(
+        v and v[0].rsplit("/", 1)[-1] in SHELLS for v in unwrapped.views[1:]
+    ):
         return _Stdin("shell")
     return None
 
@@ -61,10 +67,14 @@ def _pipeline_rules(pipeline: Pipeline, judge: PayloadJudge) -> Iterator[Reason]
             continue
         payload = static_output(pipeline[:index])
         if payload is None:
-            yield approval("shell.stdin_exec", f"pipes data only known at run time into {runner.language}")
+            yield approval(
+                "shell.stdin_exec", f"pipes data only known at run time into {runner.language}"
+            )
             continue
         if any(is_decoder(c) for c in before):
-            yield approval("shell.decoded_exec", f"decodes a hidden payload and runs it with {runner.language}")
+            yield approval(
+                "shell.decoded_exec", f"decodes a hidden payload and runs it with {runner.language}"
+            )
         yield from judge(runner.language, payload).reasons
 
 
@@ -76,7 +86,9 @@ def _heredoc_rules(command: Command, judge: PayloadJudge) -> Iterator[Reason]:
 
 def _substitution_rules(command: Command) -> Iterator[Reason]:
     """`bash <(curl ...)`, `eval "$(wget -O- ...)"`, `$(curl ...)` as the command itself."""
-    runs_text = is_interpreter(command.name) or command.name == "eval" or (command.dynamic[:1] == [True])
+    runs_text = (
+        is_interpreter(command.name) or command.name == "eval" or (command.dynamic[:1] == [True])
+    )
     for pipeline in command.substitutions:
         names = _names([c for stage in pipeline for c in stage])
         if runs_text and names & DOWNLOADERS:
@@ -91,13 +103,20 @@ def _download_targets(command: Command) -> list[str]:
         return []
     found = [r.target for r in command.redirects if r.writes and r.target]
     for flag, value in zip(args, [*args[1:], ""], strict=True):
-        if flag in {"-o", "--output", "-O", "--output-document"} and value and not value.startswith("-"):
+        if (
+            flag in {"-o", "--output", "-O", "--output-document"}
+            and value
+            and not value.startswith("-")
+        ):
             if not (name == "curl" and flag == "-O"):
                 found.append(value)
         if flag.startswith(("--output=", "--output-document=")):
             found.append(flag.split("=", 1)[1])
     urls = [a for a in args if "://" in a]
-    if urls and (name == "wget" and not any(f in args for f in ("-O", "--output-document", "-qO-", "-O-")) or "-O" in args and name == "curl"):
+    if urls and (
+        (name == "wget" and not any(f in args for f in ("-O", "--output-document", "-qO-", "-O-")))
+        or ("-O" in args and name == "curl")
+    ):
         found.extend(u.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] for u in urls)
     return [f.removeprefix("./") for f in found if f and f != "-"]
 
@@ -108,7 +127,13 @@ def _runs_file(command: Command, path: str) -> bool:
             continue
         words = [w.removeprefix("./") for w in view]
         name = view[0].rsplit("/", 1)[-1]
-        if words[0] == path or (path in words[1:] and (is_interpreter(name) or (name == "chmod" and any("x" in w or w.isdigit() for w in view[1:])))):
+        if words[0] == path or (
+            path in words[1:]
+            and (
+                is_interpreter(name)
+                or (name == "chmod" and any("x" in w or w.isdigit() for w in view[1:]))
+            )
+        ):
             return True
     return False
 
@@ -125,12 +150,18 @@ def flow_rules(script: Script, raw: str, judge: PayloadJudge) -> Iterator[Reason
         downloaded.extend(_download_targets(command))
         tcp = [r for r in command.redirects if r.target.startswith(("/dev/tcp/", "/dev/udp/"))]
         if tcp and (command.name in SHELLS or command.name == "exec" or "-i" in command.argv):
-            yield block("shell.reverse_shell", "connects a shell to a network socket through /dev/tcp")
+            yield block(
+                "shell.reverse_shell", "connects a shell to a network socket through /dev/tcp"
+            )
         elif tcp:
-            yield approval("shell.dev_tcp", "opens a raw network connection through /dev/tcp", Danger.HIGH)
+            yield approval(
+                "shell.dev_tcp", "opens a raw network connection through /dev/tcp", Danger.HIGH
+            )
     for name, body in script.functions.items():
         calls = [c for c in body if c.name == name]
-        if len(calls) >= 2 or (calls and any(c in stage for p in script.pipelines for stage in p for c in calls)):
+        if len(calls) >= 2 or (
+            calls and any(c in stage for p in script.pipelines for stage in p for c in calls)
+        ):
             yield block("shell.fork_bomb", f"function {name} calls itself without end (fork bomb)")
     if _FORK_BOMB.search(raw):
         yield block("shell.fork_bomb", "fork bomb")

@@ -30,8 +30,12 @@ from nexora.security.verdict import Danger, GuardResult, Reason, approval, block
 
 MAX_DEPTH = 4
 MAX_LENGTH = 64 * 1024
-_LOG_FILES = re.compile(r"(^|/)\.\w*_history$|^/var/log(/|$)|/(wtmp|btmp|lastlog|utmp)$|/audit(/|\.log)")
-_DESTROYERS = re.compile(r"(?:rmtree|rmdir|removedirs|remove|unlink|rmSync|rm_rf|rm_r|rimraf|unlinkSync|rmdirSync)\s*\(\s*[rbf]?(['\"])([^'\"]+)\1")
+_LOG_FILES = re.compile(
+    r"(^|/)\.\w*_history$|^/var/log(/|$)|/(wtmp|btmp|lastlog|utmp)$|/audit(/|\.log)"
+)
+_DESTROYERS = re.compile(
+    r"(?:rmtree|rmdir|removedirs|remove|unlink|rmSync|rm_rf|rm_r|rimraf|unlinkSync|rmdirSync)\s*\(\s*[rbf]?(['\"])([^'\"]+)\1"
+)
 _STRING_LITERAL = re.compile(r"[rbf]?(['\"])((?:(?!\1).){1,300})\1")
 
 
@@ -56,23 +60,35 @@ class _Judge:
 
     def judge(self, command: str, depth: int) -> GuardResult:
         if depth > MAX_DEPTH:
-            return GuardResult.of([approval("shell.too_deep", "commands nested too deeply to judge")])
+            return GuardResult.of(
+                [approval("shell.too_deep", "commands nested too deeply to judge")]
+            )
         if len(command) > MAX_LENGTH:
             return GuardResult.of([approval("shell.too_long", "command too long to judge")])
         if not command.strip():
             return GuardResult()
-        env = {"HOME": self.files.home.as_posix(), "PWD": self.files.workspace.as_posix(), "IFS": " "}
+        env = {
+            "HOME": self.files.home.as_posix(),
+            "PWD": self.files.workspace.as_posix(),
+            "IFS": " ",
+        }
         try:
             script = parse_script(command, env, static_output)
         except Unparsable as exc:
-            return GuardResult.of([approval("shell.unparsable", f"could not parse the command ({exc})")])
+            return GuardResult.of(
+                [approval("shell.unparsable", f"could not parse the command ({exc})")]
+            )
         reasons: list[Reason] = []
         if script.fallback:
-            reasons.append(note("shell.parse_fallback", "parsed with the conservative fallback", Danger.LOW))
+            reasons.append(
+                note("shell.parse_fallback", "parsed with the conservative fallback", Danger.LOW)
+            )
         cwd = Cwd(self.files.workspace)
         for item in script.commands:
             reasons.extend(self._command(item, cwd, depth))
-        reasons.extend(flow_rules(script, command, lambda lang, text: self._payload(lang, text, depth)))
+        reasons.extend(
+            flow_rules(script, command, lambda lang, text: self._payload(lang, text, depth))
+        )
         return GuardResult.of(dict.fromkeys(reasons))
 
     def _payload(self, language: str, text: str, depth: int) -> GuardResult:
@@ -87,7 +103,9 @@ class _Judge:
             return
         head = command.argv[0]
         if command.dynamic[:1] == [True]:
-            yield approval("shell.computed_command", f"the command name {head!r} is only known at run time")
+            yield approval(
+                "shell.computed_command", f"the command name {head!r} is only known at run time"
+            )
         rebuilt = self._rebuilt(command)
         if rebuilt is not None:
             yield from self.judge(rebuilt, depth + 1).reasons
@@ -142,20 +160,34 @@ class _Judge:
             elif where is Place.DEVICE:
                 yield block("shell.device_write", f"writes the device {target}")
             elif where in {Place.OUTSIDE, Place.HOME}:
-                yield approval("shell.write_outside", f"writes {target}, outside the workspace", Danger.MEDIUM)
+                yield approval(
+                    "shell.write_outside", f"writes {target}, outside the workspace", Danger.MEDIUM
+                )
             yield from self._log_tamper([target], cwd)
 
     def _log_tamper(self, targets: list[str], cwd: Cwd) -> Iterator[Reason]:
         for target in targets:
-            if not target.startswith("-") and _LOG_FILES.search(absolute(target, self.files, cwd).as_posix()):
+            if not target.startswith("-") and _LOG_FILES.search(
+                absolute(target, self.files, cwd).as_posix()
+            ):
                 yield block("shell.log_tamper", f"erases {target}, a log or shell history")
 
     def _assignments(self, command: Command) -> Iterator[Reason]:
         history = {"HISTFILE", "HISTSIZE", "HISTFILESIZE", "HISTCONTROL"}
-        if history & set(command.assignments) or (command.name == "unset" and history & set(command.argv[1:])):
-            yield approval("shell.history_tamper", "turns off or redirects the shell history", Danger.HIGH)
-        if {"LD_PRELOAD", "LD_LIBRARY_PATH", "BASH_ENV", "PROMPT_COMMAND"} & set(command.assignments):
-            yield approval("shell.loader_hijack", "sets a variable that injects code into every program", Danger.HIGH)
+        if history & set(command.assignments) or (
+            command.name == "unset" and history & set(command.argv[1:])
+        ):
+            yield approval(
+                "shell.history_tamper", "turns off or redirects the shell history", Danger.HIGH
+            )
+        if {"LD_PRELOAD", "LD_LIBRARY_PATH", "BASH_ENV", "PROMPT_COMMAND"} & set(
+            command.assignments
+        ):
+            yield approval(
+                "shell.loader_hijack",
+                "sets a variable that injects code into every program",
+                Danger.HIGH,
+            )
 
     def _code(self, language: str, code: str) -> Iterator[Reason]:
         """A program given to an interpreter: the Python guard for Python, backstops for all."""
@@ -167,9 +199,13 @@ class _Judge:
         literals = [m.group(2) for m in _STRING_LITERAL.finditer(code)]
         yield from sensitive_paths(literals, self.files, Cwd(self.files.workspace))
         for match in _DESTROYERS.finditer(code):
-            view = View(["rm", match.group(2)], [False, False], self.files, Cwd(self.files.workspace))
+            view = View(
+                ["rm", match.group(2)], [False, False], self.files, Cwd(self.files.workspace)
+            )
             where = view.where(match.group(2))
             if where in {Place.ROOT, Place.HOME, Place.SYSTEM, Place.DEVICE}:
-                yield block("shell.destructive_delete", f"{language} program deletes {match.group(2)} ({where.value})")
+                yield block(
+                    "shell.destructive_delete",
+                    f"{language} program deletes {match.group(2)} ({where.value})",
+                )
         yield note("shell.inline_code", f"runs an inline {language} program", Danger.MEDIUM)
-

@@ -9,7 +9,22 @@ from nexora.security.shell_paths import Place
 from nexora.security.shell_rules import View, rule
 from nexora.security.verdict import Danger, Reason, approval, block, note
 
-DOWNLOADERS = frozenset({"curl", "wget", "fetch", "aria2c", "http", "https", "xh", "lwp-download", "lynx", "links", "ftp", "tftp"})
+DOWNLOADERS = frozenset(
+    {
+        "curl",
+        "wget",
+        "fetch",
+        "aria2c",
+        "http",
+        "https",
+        "xh",
+        "lwp-download",
+        "lynx",
+        "links",
+        "ftp",
+        "tftp",
+    }
+)
 NET_TOOLS = frozenset({"nc", "ncat", "netcat", "socat", "telnet", "openssl", "cryptcat", "pwncat"})
 _NC = {"nc", "ncat", "netcat", "cryptcat", "pwncat"}
 
@@ -17,10 +32,15 @@ _NC = {"nc", "ncat", "netcat", "cryptcat", "pwncat"}
 @rule(*_NC)
 def _netcat(view: View) -> Iterator[Reason]:
     args = view.args
-    if any(a in {"-e", "-c", "--exec", "--sh-exec", "--lua-exec"} or re.fullmatch(r"-[a-zA-Z]*[ec]", a) for a in args):
+    if any(
+        a in {"-e", "-c", "--exec", "--sh-exec", "--lua-exec"} or re.fullmatch(r"-[a-zA-Z]*[ec]", a)
+        for a in args
+    ):
         yield block("shell.reverse_shell", f"{view.argv[0]} -e hands a shell to a network peer")
     elif any(re.fullmatch(r"-[a-zA-Z]*l[a-zA-Z]*", a) or a == "--listen" for a in args):
-        yield approval("shell.listener", f"{view.argv[0]} listens for network connections", Danger.HIGH)
+        yield approval(
+            "shell.listener", f"{view.argv[0]} listens for network connections", Danger.HIGH
+        )
     else:
         yield note("shell.raw_network", "opens a raw network connection", Danger.MEDIUM)
 
@@ -36,7 +56,20 @@ def _socat(view: View) -> Iterator[Reason]:
         yield note("shell.raw_network", "opens a raw network connection", Danger.MEDIUM)
 
 
-_UPLOAD_FLAGS = {"-d", "--data", "--data-binary", "--data-raw", "--data-urlencode", "--data-ascii", "-F", "--form", "--form-string", "-T", "--upload-file", "--json"}
+_UPLOAD_FLAGS = {
+    "-d",
+    "--data",
+    "--data-binary",
+    "--data-raw",
+    "--data-urlencode",
+    "--data-ascii",
+    "-F",
+    "--form",
+    "--form-string",
+    "-T",
+    "--upload-file",
+    "--json",
+}
 
 
 @rule("curl", "wget", "http", "xh")
@@ -50,12 +83,22 @@ def _upload(view: View) -> Iterator[Reason]:
             sources.append(value.rsplit("@", 1)[1])
         elif flag in {"-F", "--form"} and "=<" in value:
             sources.append(value.split("=<", 1)[1])
-    sources += [a.split("=", 1)[1] for a in args if a.startswith(("--post-file=", "--body-file=", "--upload-file=", "--data-binary=@", "--data=@"))]
+    sources += [
+        a.split("=", 1)[1]
+        for a in args
+        if a.startswith(
+            ("--post-file=", "--body-file=", "--upload-file=", "--data-binary=@", "--data=@")
+        )
+    ]
     sources = [s.lstrip("@") for s in sources if s and s != "-"]
     for source in sources:
         where = view.where(source)
         if where not in {Place.WORKSPACE, Place.TEMP}:
-            yield approval("shell.exfiltration", f"{view.argv[0]} uploads {source}, from outside the workspace", Danger.HIGH)
+            yield approval(
+                "shell.exfiltration",
+                f"{view.argv[0]} uploads {source}, from outside the workspace",
+                Danger.HIGH,
+            )
     if sources:
         yield note("shell.upload", "sends files over the network", Danger.MEDIUM)
     else:
@@ -70,21 +113,40 @@ def _copy_out(view: View) -> Iterator[Reason]:
         return
     for word in operands:
         if word not in remote and view.where(word) not in {Place.WORKSPACE, Place.TEMP}:
-            yield approval("shell.exfiltration", f"{view.argv[0]} copies {word} off the machine, from outside the workspace")
+            yield approval(
+                "shell.exfiltration",
+                f"{view.argv[0]} copies {word} off the machine, from outside the workspace",
+            )
     yield note("shell.remote_copy", "copies files to or from another machine", Danger.MEDIUM)
 
 
-_SOCKET = re.compile(r"socket|TCPSocket|fsockopen|IO::Socket|net\.Socket|net\.connect|createConnection|/dev/tcp/", re.I)
-_SPAWN = re.compile(r"dup2|pty\.spawn|subprocess|os\.exec|exec\s*\(|execSync|child_process|spawn|/bin/(ba)?sh|\bsh\s+-i|cmd\.exe|popen|system\s*\(|\bexec\b", re.I)
-_FORK_LOOP = re.compile(r"fork\s+while\s+fork|while\s*\(?\s*(1|true|True)\s*\)?\s*:?\s*\{?\s*(os\.)?fork\(|for\s*\(\s*;\s*;\s*\)\s*fork", re.I)
-_ENV_DUMP = re.compile(r"print\s*\(\s*(dict\()?os\.environ\s*\)?\s*\)|console\.log\(\s*process\.env\s*\)|JSON\.stringify\(\s*process\.env|\bprint\s+%ENV|\bp\s+ENV\b|ENV\.to_h|os\.environ\.copy\(\)|\benviron\b\s*\)\s*$", re.M)
+_SOCKET = re.compile(
+    r"socket|TCPSocket|fsockopen|IO::Socket|net\.Socket|net\.connect|createConnection|/dev/tcp/",
+    re.I,
+)
+_SPAWN = re.compile(
+    r"dup2|pty\.spawn|subprocess|os\.exec|exec\s*\(|execSync|child_process|spawn|/bin/(ba)?sh|\bsh\s+-i|cmd\.exe|popen|system\s*\(|\bexec\b",
+    re.I,
+)
+_FORK_LOOP = re.compile(
+    r"fork\s+while\s+fork|while\s*\(?\s*(1|true|True)\s*\)?\s*:?\s*\{?\s*(os\.)?fork\(|for\s*\(\s*;\s*;\s*\)\s*fork",
+    re.I,
+)
+_ENV_DUMP = re.compile(
+    r"print\s*\(\s*(dict\()?os\.environ\s*\)?\s*\)|console\.log\(\s*process\.env\s*\)|JSON\.stringify\(\s*process\.env|\bprint\s+%ENV|\bp\s+ENV\b|ENV\.to_h|os\.environ\.copy\(\)|\benviron\b\s*\)\s*$",
+    re.M,
+)
 
 
 def code_rules(language: str, code: str) -> Iterator[Reason]:
     """Language-independent backstops on an interpreter's program (`perl -e`, `node -e`, ...)."""
     if _SOCKET.search(code) and _SPAWN.search(code):
-        yield block("shell.reverse_shell", f"{language} program connects a socket to a shell or process")
+        yield block(
+            "shell.reverse_shell", f"{language} program connects a socket to a shell or process"
+        )
     if _FORK_LOOP.search(code):
         yield block("shell.fork_bomb", f"{language} program forks without end")
     if _ENV_DUMP.search(code):
-        yield block("shell.env_dump", f"{language} program prints the whole environment", Danger.HIGH)
+        yield block(
+            "shell.env_dump", f"{language} program prints the whole environment", Danger.HIGH
+        )

@@ -69,7 +69,9 @@ class _Walker:
         if kind == "command":
             return [self._command(node)]
         if kind == "pipeline":
-            stages: Pipeline = [self.visit(p) for p in node.parts if p.kind not in {"pipe", "reservedword"}]
+            stages: Pipeline = [
+                self.visit(p) for p in node.parts if p.kind not in {"pipe", "reservedword"}
+            ]
             if len(stages) > 1:
                 self.script.pipelines.append(stages)
             return [c for stage in stages for c in stage]
@@ -132,7 +134,13 @@ class _Walker:
                 command.dynamic.append(dynamic)
             elif part.kind == "redirect":
                 self._redirect(part, command)
-        if not command.argv or command.argv[0] in {"export", "declare", "typeset", "local", "readonly"}:
+        if not command.argv or command.argv[0] in {
+            "export",
+            "declare",
+            "typeset",
+            "local",
+            "readonly",
+        }:
             for word in command.argv[1:]:
                 name, eq, value = word.partition("=")
                 if eq and name.isidentifier():
@@ -232,4 +240,3 @@ class _Walker:
         if operator in {"-", ":-", "=", ":="}:
             return default, False
         return raw, True
-

@@ -70,13 +70,21 @@ def place(word: str, files: FileGuard, cwd: Cwd, *, dynamic: bool = False) -> Pl
         return Place.HOME
     if _under(text, "/dev/tcp") or _under(text, "/dev/udp"):
         return Place.NETWORK
-    if _under(resolved, "/dev") and resolved not in HARMLESS_DEVICES and not _under(resolved, "/dev/fd"):
+    if (
+        _under(resolved, "/dev")
+        and resolved not in HARMLESS_DEVICES
+        and not _under(resolved, "/dev/fd")
+    ):
         return Place.DEVICE
-    if _under(resolved, files.workspace.as_posix()) or any(_under(resolved, r.as_posix()) for r in files.extra_roots):
+    if _under(resolved, files.workspace.as_posix()) or any(
+        _under(resolved, r.as_posix()) for r in files.extra_roots
+    ):
         return Place.WORKSPACE
     if text in HARMLESS_DEVICES or _under(resolved, "/dev/fd"):
         return Place.TEMP
-    if any(_under(resolved, t) for t in ("/tmp", "/var/tmp", "/dev/shm")) or _under(resolved, os.environ.get("TMPDIR", "/tmp")):
+    if any(_under(resolved, t) for t in ("/tmp", "/var/tmp", "/dev/shm")) or _under(
+        resolved, os.environ.get("TMPDIR", "/tmp")
+    ):
         return Place.TEMP
     if any(_under(text, d) or _under(resolved, d) for d in SYSTEM_DIRS):
         return Place.OUTSIDE if _under(text, home) else Place.SYSTEM
@@ -101,7 +109,9 @@ def _candidates(word: str) -> list[str]:
     return [c.split(";", 1)[0] for c in expanded if c and not c.startswith("-")]
 
 
-def sensitive_paths(words: list[str], files: FileGuard, cwd: Cwd, *, always: bool = False) -> list[Reason]:
+def sensitive_paths(
+    words: list[str], files: FileGuard, cwd: Cwd, *, always: bool = False
+) -> list[Reason]:
     """Deny-list and protected-dir findings for every path a list of words names.
 
     A bare name (`id_rsa`) is only a file if it exists where the command runs, or when the

@@ -69,7 +69,9 @@ _GONE = {Place.ROOT, Place.HOME, Place.SYSTEM, Place.DEVICE}
 
 @rule("rm", "rmdir", "unlink", "shred", "srm", "wipe")
 def _delete(view: View) -> Iterator[Reason]:
-    recursive = view.has_flag("rR", ("--recursive",)) or view.argv[0].endswith(("shred", "wipe", "srm"))
+    recursive = view.has_flag("rR", ("--recursive",)) or view.argv[0].endswith(
+        ("shred", "wipe", "srm")
+    )
     if "--no-preserve-root" in view.args:
         yield block("shell.rm_root", "rm --no-preserve-root deletes the whole system")
         return
@@ -78,7 +80,10 @@ def _delete(view: View) -> Iterator[Reason]:
         if where in _GONE:
             yield block("shell.destructive_delete", f"deletes {word} ({where.value})")
         elif where is Place.UNKNOWN and recursive:
-            yield approval("shell.delete_unresolved", f"recursive delete of {word}, whose value is only known at run time")
+            yield approval(
+                "shell.delete_unresolved",
+                f"recursive delete of {word}, whose value is only known at run time",
+            )
         elif where is Place.OUTSIDE:
             yield approval("shell.delete_outside", f"deletes {word}, outside the workspace")
     yield note("shell.delete", "deletes files", Danger.MEDIUM)
@@ -88,10 +93,14 @@ def _delete(view: View) -> Iterator[Reason]:
 def _find_delete(view: View) -> Iterator[Reason]:
     if "-delete" not in view.args:
         return
-    roots = [a for a in view.args if not a.startswith("-") and a not in {"(", ")", "!"}][:1] or ["."]
+    roots = [a for a in view.args if not a.startswith("-") and a not in {"(", ")", "!"}][:1] or [
+        "."
+    ]
     where = view.where(roots[0])
     if where in _GONE:
-        yield block("shell.destructive_delete", f"find {roots[0]} -delete deletes system or home files")
+        yield block(
+            "shell.destructive_delete", f"find {roots[0]} -delete deletes system or home files"
+        )
     elif where in {Place.OUTSIDE, Place.UNKNOWN}:
         yield approval("shell.delete_outside", f"find {roots[0]} -delete, outside the workspace")
     yield note("shell.delete", "deletes files", Danger.MEDIUM)
@@ -107,7 +116,9 @@ _MODIFIERS = {
 @rule(*_MODIFIERS)
 def _modify(view: View) -> Iterator[Reason]:
     mode = _MODIFIERS.get(view.argv[0].rsplit("/", 1)[-1], "none")
-    if mode == "sed" and not any(a.startswith(("-i", "--in-place")) or re.fullmatch(r"-[a-zA-Z]*i", a) for a in view.args):
+    if mode == "sed" and not any(
+        a.startswith(("-i", "--in-place")) or re.fullmatch(r"-[a-zA-Z]*i", a) for a in view.args
+    ):
         return
     operands = view.operands()
     if mode == "sed":
@@ -122,7 +133,11 @@ def _write_targets(view: View, targets: list[tuple[str, bool]]) -> Iterator[Reas
         if where in {Place.SYSTEM, Place.ROOT, Place.DEVICE}:
             yield block("shell.system_write", f"{view.argv[0]} writes {word}, a system path")
         elif where in {Place.OUTSIDE, Place.HOME}:
-            yield approval("shell.write_outside", f"{view.argv[0]} writes {word}, outside the workspace", Danger.MEDIUM)
+            yield approval(
+                "shell.write_outside",
+                f"{view.argv[0]} writes {word}, outside the workspace",
+                Danger.MEDIUM,
+            )
 
 
 @rule("dd")
@@ -138,11 +153,15 @@ def _dd(view: View) -> Iterator[Reason]:
             yield approval("shell.device_read", f"dd reads the raw device {value}")
 
 
-_DISK_TOOLS = re.compile(r"^(mkfs(\..+)?|mke2fs|mkswap|fdisk|sfdisk|cfdisk|parted|gdisk|sgdisk|wipefs|blkdiscard|hdparm|badblocks|cryptsetup|lvremove|vgremove|pvremove|zpool|format)$")
+_DISK_TOOLS = re.compile(
+    r"^(mkfs(\..+)?|mke2fs|mkswap|fdisk|sfdisk|cfdisk|parted|gdisk|sgdisk|wipefs|blkdiscard|hdparm|badblocks|cryptsetup|lvremove|vgremove|pvremove|zpool|format)$"
+)
 
 
 def disk_tool(view: View) -> Iterator[Reason]:
-    if _DISK_TOOLS.match(view.argv[0].rsplit("/", 1)[-1]) and not view.has_flag("l", ("--list", "-h", "--help")):
+    if _DISK_TOOLS.match(view.argv[0].rsplit("/", 1)[-1]) and not view.has_flag(
+        "l", ("--list", "-h", "--help")
+    ):
         yield block("shell.disk_format", f"{view.argv[0]} formats or repartitions disks")
 
 
@@ -151,52 +170,116 @@ def _permissions(view: View) -> Iterator[Reason]:
     recursive = view.has_flag("R", ("--recursive",))
     operands = view.operands()
     mode = operands[0][0] if operands else ""
-    if view.argv[0].endswith("chmod") and re.search(r"(^|[,ugoa])[ugoa]*[+=][^,]*s|^[0-7]?[2-7][0-7]{3}$", mode):
+    if view.argv[0].endswith("chmod") and re.search(
+        r"(^|[,ugoa])[ugoa]*[+=][^,]*s|^[0-7]?[2-7][0-7]{3}$", mode
+    ):
         yield approval("shell.setuid", f"chmod {mode} sets the setuid/setgid bit", Danger.CRITICAL)
     for word, dynamic in operands[1:]:
         where = view.where(word, dynamic)
         if where in {Place.SYSTEM, Place.ROOT, Place.DEVICE} or (where is Place.HOME and recursive):
             yield block("shell.system_permissions", f"{view.argv[0]} changes {word}, a system path")
         elif where in {Place.OUTSIDE, Place.HOME}:
-            yield approval("shell.permissions_outside", f"{view.argv[0]} changes {word}, outside the workspace", Danger.MEDIUM)
+            yield approval(
+                "shell.permissions_outside",
+                f"{view.argv[0]} changes {word}, outside the workspace",
+                Danger.MEDIUM,
+            )
     if view.argv[0].endswith(("chown", "chgrp")):
         yield note("shell.chown", "changes file ownership", Danger.MEDIUM)
 
 
 @rule("sudo", "su", "doas", "pkexec", "runuser", "sg")
 def _escalate(view: View) -> Iterator[Reason]:
-    yield approval("shell.privilege", f"{view.argv[0]} runs a command with other privileges", Danger.CRITICAL)
+    yield approval(
+        "shell.privilege", f"{view.argv[0]} runs a command with other privileges", Danger.CRITICAL
+    )
 
 
-@rule("setcap", "visudo", "useradd", "userdel", "usermod", "adduser", "deluser", "passwd", "chpasswd", "groupadd", "gpasswd", "newgrp")
+@rule(
+    "setcap",
+    "visudo",
+    "useradd",
+    "userdel",
+    "usermod",
+    "adduser",
+    "deluser",
+    "passwd",
+    "chpasswd",
+    "groupadd",
+    "gpasswd",
+    "newgrp",
+)
 def _accounts(view: View) -> Iterator[Reason]:
-    yield approval("shell.privilege", f"{view.argv[0]} changes users, groups or capabilities", Danger.CRITICAL)
+    yield approval(
+        "shell.privilege", f"{view.argv[0]} changes users, groups or capabilities", Danger.CRITICAL
+    )
 
 
-_SECURITY_SERVICES = re.compile(r"^(firewalld|ufw|apparmor|auditd|selinux|fail2ban|iptables|ip6tables|nftables|clamav.*|falcon-sensor|osqueryd|wazuh.*|crowdstrike.*|sshguard)(\.service)?$")
+_SECURITY_SERVICES = re.compile(
+    r"^(firewalld|ufw|apparmor|auditd|selinux|fail2ban|iptables|ip6tables|nftables|clamav.*|falcon-sensor|osqueryd|wazuh.*|crowdstrike.*|sshguard)(\.service)?$"
+)
 
 
-@rule("setenforce", "ufw", "iptables", "ip6tables", "nft", "systemctl", "service", "aa-teardown", "aa-disable", "auditctl", "spctl", "csrutil")
+@rule(
+    "setenforce",
+    "ufw",
+    "iptables",
+    "ip6tables",
+    "nft",
+    "systemctl",
+    "service",
+    "aa-teardown",
+    "aa-disable",
+    "auditctl",
+    "spctl",
+    "csrutil",
+)
 def _security(view: View) -> Iterator[Reason]:
     name, args = view.argv[0].rsplit("/", 1)[-1], view.args
     disabled = (
         (name == "setenforce" and args[:1] in (["0"], ["permissive"], ["Permissive"]))
         or (name == "ufw" and args[:1] in (["disable"], ["reset"]))
-        or (name in {"iptables", "ip6tables"} and any(a in {"-F", "--flush", "-X", "--delete-chain"} or (a == "-P" and "ACCEPT" in args) for a in args))
+        or (
+            name in {"iptables", "ip6tables"}
+            and any(
+                a in {"-F", "--flush", "-X", "--delete-chain"} or (a == "-P" and "ACCEPT" in args)
+                for a in args
+            )
+        )
         or (name == "nft" and "flush" in args)
         or (name in {"aa-teardown", "aa-disable"})
         or (name == "auditctl" and (any(a == "-D" for a in args) or args[:2] == ["-e", "0"]))
-        or (name in {"spctl", "csrutil"} and any(a in {"--master-disable", "disable"} for a in args))
-        or (name == "systemctl" and any(a in {"stop", "disable", "mask", "kill"} for a in args) and any(_SECURITY_SERVICES.match(a) for a in args))
-        or (name == "service" and len(args) >= 2 and bool(_SECURITY_SERVICES.match(args[0])) and args[1] == "stop")
+        or (
+            name in {"spctl", "csrutil"} and any(a in {"--master-disable", "disable"} for a in args)
+        )
+        or (
+            name == "systemctl"
+            and any(a in {"stop", "disable", "mask", "kill"} for a in args)
+            and any(_SECURITY_SERVICES.match(a) for a in args)
+        )
+        or (
+            name == "service"
+            and len(args) >= 2
+            and bool(_SECURITY_SERVICES.match(args[0]))
+            and args[1] == "stop"
+        )
     )
     if disabled:
         yield block("shell.disable_security", f"{' '.join(view.argv)} turns off a security control")
-    elif name in {"systemctl", "service"} and any(a in {"stop", "disable", "mask", "restart", "kill", "isolate"} for a in args):
+    elif name in {"systemctl", "service"} and any(
+        a in {"stop", "disable", "mask", "restart", "kill", "isolate"} for a in args
+    ):
         yield approval("shell.service_control", f"{name} changes a system service", Danger.HIGH)
-    elif name in {"iptables", "ip6tables", "nft", "ufw"} and args and not view.has_flag("L", ("--list", "status", "list")) and args[0] not in {"status", "list"}:
+    elif (
+        name in {"iptables", "ip6tables", "nft", "ufw"}
+        and args
+        and not view.has_flag("L", ("--list", "status", "list"))
+        and args[0] not in {"status", "list"}
+    ):
         yield approval("shell.firewall_change", f"{name} changes the firewall")
-    if name == "systemctl" and any(a in {"poweroff", "reboot", "halt", "kexec", "suspend", "hibernate"} for a in args):
+    if name == "systemctl" and any(
+        a in {"poweroff", "reboot", "halt", "kexec", "suspend", "hibernate"} for a in args
+    ):
         yield block("shell.power", "powers off or restarts the machine")
 
 
@@ -225,12 +308,21 @@ def _environment(view: View) -> Iterator[Reason]:
     dumps = (
         (name in {"env", "printenv"} and all(a.startswith("-") for a in args))
         or (name == "set" and not args)
-        or (name in {"export", "declare", "typeset"} and (not args or all(re.fullmatch(r"-[a-zA-Z]*[px][a-zA-Z]*", a) for a in args)))
+        or (
+            name in {"export", "declare", "typeset"}
+            and (not args or all(re.fullmatch(r"-[a-zA-Z]*[px][a-zA-Z]*", a) for a in args))
+        )
         or (name == "compgen" and any(a in {"-v", "-e", "-A"} for a in args))
-        or (name == "ps" and any(re.fullmatch(r"[a-zA-Z]*e[a-zA-Z]*", a) and "w" in a for a in args))
+        or (
+            name == "ps" and any(re.fullmatch(r"[a-zA-Z]*e[a-zA-Z]*", a) and "w" in a for a in args)
+        )
     )
     if dumps:
-        yield block("shell.env_dump", f"`{' '.join(view.argv)}` prints the environment, which holds API keys and tokens", Danger.HIGH)
+        yield block(
+            "shell.env_dump",
+            f"`{' '.join(view.argv)}` prints the environment, which holds API keys and tokens",
+            Danger.HIGH,
+        )
 
 
 @rule("kill", "pkill", "killall", "skill", "xkill")
@@ -248,7 +340,9 @@ def _kill(view: View) -> Iterator[Reason]:
 def _persistence(view: View) -> Iterator[Reason]:
     if view.argv[0].endswith("crontab") and view.args[:1] == ["-l"]:
         return
-    yield approval("shell.persistence", f"{view.argv[0]} schedules or removes jobs that outlive the run")
+    yield approval(
+        "shell.persistence", f"{view.argv[0]} schedules or removes jobs that outlive the run"
+    )
 
 
 @rule("mount", "umount", "insmod", "rmmod", "modprobe", "sysctl", "swapoff", "kexec")

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 
 from nexora.security.shell_ast import command_name
 
-SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "tcsh", "csh", "rbash"})
+SHELLS = frozenset(
+    {"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "tcsh", "csh", "rbash"}
+)
 ESCALATORS = frozenset({"sudo", "doas", "pkexec", "su", "runuser", "sg", "chroot"})
 _PYTHON = re.compile(r"^(?:python|pypy)(?:\d+(?:\.\d+)?)?$")
 # Interpreters and the flag that takes a program as its argument.
@@ -136,7 +138,9 @@ def unwrap(argv: list[str]) -> Unwrapped:
             script = _flag_value(args, "c")
             if script is not None:
                 out.scripts.append(script)
-            elif name in SHELLS and (not args or _flag_value(args, "s") is not None or args[0] in {"-", "-s", "-i"}):
+            elif name in SHELLS and (
+                not args or _flag_value(args, "s") is not None or args[0] in {"-", "-s", "-i"}
+            ):
                 out.reads_stdin_code = True
             if name == "runuser":
                 queue.append(_after_options(name, args))
@@ -147,7 +151,9 @@ def unwrap(argv: list[str]) -> Unwrapped:
         elif name == "watch":
             out.scripts.append(" ".join(_after_options(name, args)))
         elif name == "flock" and "-c" in args:
-            out.scripts.append(args[args.index("-c") + 1] if args.index("-c") + 1 < len(args) else "")
+            out.scripts.append(
+                args[args.index("-c") + 1] if args.index("-c") + 1 < len(args) else ""
+            )
         elif name == "command" and args[:1] and args[0] in {"-v", "-V"}:
             continue
         elif name in _PLAIN_WRAPPERS:
@@ -175,4 +181,9 @@ def unwrap(argv: list[str]) -> Unwrapped:
 
 def is_interpreter(name: str) -> bool:
     """Programs that run code they read (from stdin when given no file)."""
-    return name in SHELLS or bool(_PYTHON.match(name)) or name in _CODE_FLAGS or name in {"source", "."}
+    return (
+        name in SHELLS
+        or bool(_PYTHON.match(name))
+        or name in _CODE_FLAGS
+        or name in {"source", "."}
+    )

@@ -113,7 +113,9 @@ def printf_output(args: list[str]) -> str:
                 return value[:1]
             return value
 
-        pieces.append(decode_escapes(re.sub(r"%[-#0 +']*\d*(?:\.\d+)?([sbcdiuxXo])|%%", conversion, fmt)))
+        pieces.append(
+            decode_escapes(re.sub(r"%[-#0 +']*\d*(?:\.\d+)?([sbcdiuxXo])|%%", conversion, fmt))
+        )
         values = values[used:]
         if not values or used == 0:
             return "".join(pieces)
