@@ -20,6 +20,7 @@ from nexora.api.routes import (
     chat,
     config,
     grants,
+    guard,
     health,
     mcp_servers,
     models,
@@ -54,6 +55,7 @@ ROUTERS = (
     secrets.admin_router,
     secrets.me_router,
     config.router,
+    guard.router,
 )
 
 

@@ -121,6 +121,8 @@ ROUTE_POLICIES: dict[tuple[str, str], Access] = {
     ("GET", "/api/admin/config/{key}"): ADMIN,
     ("PUT", "/api/admin/config/{key}"): ADMIN,
     ("DELETE", "/api/admin/config/{key}"): ADMIN,
+    # guards: what they would say about a command, program or path
+    ("POST", "/api/admin/guard/check"): ADMIN,
 }
 
 

@@ -39,11 +39,11 @@ def _tokens(text: str) -> list[str]:
         raise Unparsable(str(exc)) from exc
 
 
-def _expand(token: str, env: dict[str, str]) -> tuple[str, bool]:
+def _expand(word: str, env: dict[str, str]) -> tuple[str, bool]:
     home = env.get("HOME", str(Path.home()))
-    if token == "~" or token.startswith("~/"):
-        token = home + token[1:]
-    expanded = _VARIABLE.sub(lambda m: env.get(m.group(1) or m.group(2), m.group(0)), token)
+    if word == "~" or word.startswith("~/"):
+        word = home + word[1:]
+    expanded = _VARIABLE.sub(lambda m: env.get(m.group(1) or m.group(2), m.group(0)), word)
     return expanded, "$" in expanded or "`" in expanded
 
 
@@ -64,30 +64,30 @@ def parse_fallback(text: str, env: dict[str, str], depth: int = 0) -> Script:
             pipeline = []
         current = Command(argv=[])
 
-    for token in _tokens(text):
+    for word in _tokens(text):
         if pending_redirect is not None:
-            value, _ = _expand(token, env)
+            value, _ = _expand(word, env)
             current.redirects.append(Redirect(pending_redirect, value))
             if pending_redirect == "<<<":
                 current.stdin_text = value + "\n"
             pending_redirect = None
-        elif token in _REDIRECTS:
+        elif word in _REDIRECTS:
             if current.argv and current.argv[-1].isdigit():  # `2>` reads as `2` then `>`
                 current.argv.pop()
                 current.dynamic.pop()
-            pending_redirect = token
-        elif token == "|":
+            pending_redirect = word
+        elif word == "|":
             finish(piped=True)
-        elif token in _SEPARATORS:
+        elif word in _SEPARATORS:
             finish(piped=False)
-        elif not current.argv and token in _KEYWORDS:
+        elif not current.argv and word in _KEYWORDS:
             continue
-        elif not current.argv and re.fullmatch(r"[A-Za-z_]\w*\+?=.*", token, re.S):
-            name, _, value = token.partition("=")
+        elif not current.argv and re.fullmatch(r"[A-Za-z_]\w*\+?=.*", word, re.S):
+            name, _, value = word.partition("=")
             current.assignments[name.rstrip("+")], _ = _expand(value, env)
             env[name.rstrip("+")] = current.assignments[name.rstrip("+")]
         else:
-            value, dynamic = _expand(token, env)
+            value, dynamic = _expand(word, env)
             current.argv.append(value)
             current.dynamic.append(dynamic)
     finish(piped=False)

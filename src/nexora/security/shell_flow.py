@@ -4,6 +4,7 @@ wired to a socket, a function that calls itself in the background."""
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -78,6 +79,59 @@ def _pipeline_rules(pipeline: Pipeline, judge: PayloadJudge) -> Iterator[Reason]
         yield from judge(runner.language, payload).reasons
 
 
+_ARGUMENT_SENSITIVE = frozenset(
+    {
+        "rm",
+        "shred",
+        "unlink",
+        "rmdir",
+        "chmod",
+        "chown",
+        "chgrp",
+        "mv",
+        "cp",
+        "dd",
+        "tee",
+        "truncate",
+        "kill",
+        "cat",
+        "scp",
+        "curl",
+    }
+)
+
+
+def _xargs_rules(pipeline: Pipeline, judge: PayloadJudge) -> Iterator[Reason]:
+    """`echo / | xargs rm -rf`: the arguments come from the stages before."""
+    for index, stage in enumerate(pipeline[1:], start=1):
+        for command in stage:
+            views = unwrap(command.argv).views
+            if command.name != "xargs" or len(views) < 2:
+                continue
+            inner = views[1]
+            payload = static_output(pipeline[:index])
+            if payload is None:
+                if inner[0].rsplit("/", 1)[-1] in _ARGUMENT_SENSITIVE:
+                    yield approval(
+                        "shell.xargs_unknown",
+                        f"xargs {inner[0]} with arguments only known at run time",
+                        Danger.MEDIUM,
+                    )
+                continue
+            items = payload.split()[:16]
+            placeholder = next(
+                (command.argv[i + 1] for i, a in enumerate(command.argv[:-1]) if a == "-I"), None
+            )
+            if placeholder is not None:
+                lines = [
+                    shlex.join([w.replace(placeholder, item) for w in inner]) for item in items
+                ]
+            else:
+                lines = [shlex.join([*inner, *items])]
+            for line in lines:
+                yield from judge("shell", line).reasons
+
+
 def _heredoc_rules(command: Command, judge: PayloadJudge) -> Iterator[Reason]:
     runner = _stdin_runner(command)
     if runner is not None and command.stdin_text is not None:
@@ -103,13 +157,10 @@ def _download_targets(command: Command) -> list[str]:
         return []
     found = [r.target for r in command.redirects if r.writes and r.target]
     for flag, value in zip(args, [*args[1:], ""], strict=True):
-        if (
-            flag in {"-o", "--output", "-O", "--output-document"}
-            and value
-            and not value.startswith("-")
-        ):
-            if not (name == "curl" and flag == "-O"):
-                found.append(value)
+        # curl's -O takes no value (it names the file after the URL, handled below).
+        named = flag in {"-o", "--output", "--output-document"} or (flag == "-O" and name != "curl")
+        if named and value and not value.startswith("-"):
+            found.append(value)
         if flag.startswith(("--output=", "--output-document=")):
             found.append(flag.split("=", 1)[1])
     urls = [a for a in args if "://" in a]
@@ -141,6 +192,7 @@ def _runs_file(command: Command, path: str) -> bool:
 def flow_rules(script: Script, raw: str, judge: PayloadJudge) -> Iterator[Reason]:
     for pipeline in script.pipelines:
         yield from _pipeline_rules(pipeline, judge)
+        yield from _xargs_rules(pipeline, judge)
     downloaded: list[str] = []
     for command in script.commands:
         yield from _heredoc_rules(command, judge)

@@ -9,20 +9,20 @@ payloads. Every word that can be a path is checked against the file guard's deny
 from __future__ import annotations
 
 import glob
-import importlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from nexora.security import shell_devtools, shell_net  # noqa: F401  (their rules register)
 from nexora.security.file_guard import FileGuard
+from nexora.security.python_bridge import python_checker
 from nexora.security.shell_ast import Command
 from nexora.security.shell_decode import static_output
 from nexora.security.shell_fallback import Unparsable
 from nexora.security.shell_flow import flow_rules
 from nexora.security.shell_net import code_rules
 from nexora.security.shell_parse import parse_script
-from nexora.security.shell_paths import Cwd, Place, absolute, sensitive_paths
+from nexora.security.shell_paths import Cwd, Place, absolute, path_words, sensitive_paths
 from nexora.security.shell_rules import RULES, View, disk_tool
 from nexora.security.shell_unwrap import unwrap
 from nexora.security.shell_words import expand_braces
@@ -42,16 +42,6 @@ _STRING_LITERAL = re.compile(r"[rbf]?(['\"])((?:(?!\1).){1,300})\1")
 def check_shell(command: str, files: FileGuard | None = None) -> GuardResult:
     """allow / approval / block for a shell command line, with a reason per finding."""
     return _Judge(files or FileGuard(Path.cwd())).judge(command, depth=0)
-
-
-def _python_checker() -> Callable[[str, FileGuard | None], GuardResult] | None:
-    """The Python guard (`nexora.security.python_guard.check_python`) once it is installed."""
-    try:
-        module = importlib.import_module("nexora.security.python_guard")
-    except ImportError:
-        return None
-    checker: Callable[[str, FileGuard | None], GuardResult] = module.check_python
-    return checker
 
 
 class _Judge:
@@ -118,7 +108,7 @@ class _Judge:
             for rule in RULES.get(argv[0].rsplit("/", 1)[-1].lstrip("\\"), []):
                 yield from rule(view)
             yield from disk_tool(view)
-            yield from sensitive_paths(argv, self.files, cwd)
+            yield from sensitive_paths(path_words(argv), self.files, cwd)
             if argv[0].rsplit("/", 1)[-1] in {"rm", "shred", "truncate", "unlink"}:
                 yield from self._log_tamper(argv[1:], cwd)
         for script in unwrapped.scripts:
@@ -150,7 +140,7 @@ class _Judge:
             target = redirect.target
             if not target or redirect.op in {"<<", "<<<"}:
                 continue
-            yield from sensitive_paths([target], self.files, cwd, always=True)
+            yield from sensitive_paths([target], self.files, cwd)
             if not redirect.writes:
                 continue
             view = View([">", target], [False, "$" in target], self.files, cwd)
@@ -192,7 +182,7 @@ class _Judge:
     def _code(self, language: str, code: str) -> Iterator[Reason]:
         """A program given to an interpreter: the Python guard for Python, backstops for all."""
         if language == "python":
-            checker = _python_checker()
+            checker = python_checker()
             if checker is not None:
                 yield from checker(code, self.files).reasons
         yield from code_rules(language, code)

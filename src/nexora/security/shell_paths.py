@@ -23,6 +23,8 @@ HARMLESS_DEVICES = frozenset(
     {"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/dev/tty", "/dev/zero",
      "/dev/random", "/dev/urandom", "/dev/full", "/dev/ptmx"}
 )  # fmt: skip
+# Scratch folders every program may write to (names to compare against, not files we create).
+TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")  # noqa: S108
 _GLOB = re.compile(r"[*?\[]")
 MAX_GLOB_MATCHES = 64
 
@@ -82,9 +84,7 @@ def place(word: str, files: FileGuard, cwd: Cwd, *, dynamic: bool = False) -> Pl
         return Place.WORKSPACE
     if text in HARMLESS_DEVICES or _under(resolved, "/dev/fd"):
         return Place.TEMP
-    if any(_under(resolved, t) for t in ("/tmp", "/var/tmp", "/dev/shm")) or _under(
-        resolved, os.environ.get("TMPDIR", "/tmp")
-    ):
+    if any(_under(resolved, t) for t in (*TEMP_DIRS, os.environ.get("TMPDIR", "/tmp"))):  # noqa: S108
         return Place.TEMP
     if any(_under(text, d) or _under(resolved, d) for d in SYSTEM_DIRS):
         return Place.OUTSIDE if _under(text, home) else Place.SYSTEM
@@ -109,21 +109,47 @@ def _candidates(word: str) -> list[str]:
     return [c.split(";", 1)[0] for c in expanded if c and not c.startswith("-")]
 
 
-def sensitive_paths(
-    words: list[str], files: FileGuard, cwd: Cwd, *, always: bool = False
-) -> list[Reason]:
-    """Deny-list and protected-dir findings for every path a list of words names.
+_PATTERN_FIRST = frozenset({"grep", "egrep", "fgrep", "rg", "ag", "ack", "zgrep", "git-grep"})
+_PATTERN_OPTIONS = frozenset(
+    {"-e", "--regexp", "-name", "-iname", "-path", "-ipath", "-regex", "-iregex", "-wholename",
+     "-m", "--message", "-g", "--glob", "--include", "--exclude", "-t", "--type"}
+)  # fmt: skip
+_TEXT_ONLY = frozenset({"echo", "printf", ":", "true", "false", "test", "["})
 
-    A bare name (`id_rsa`) is only a file if it exists where the command runs, or when the
-    guard lost track of the directory; `always` checks it regardless (redirect targets)."""
+
+def path_words(argv: list[str]) -> list[str]:
+    """The words of a command that can name files: not `grep`'s pattern, `find -name`'s
+    glob, a commit message or what `echo` prints (`grep id_rsa notes.txt` reads no key)."""
+    name = argv[0].rsplit("/", 1)[-1] if argv else ""
+    if name in _TEXT_ONLY:
+        return []
+    words: list[str] = [argv[0]] if "/" in argv[0] else []
+    pattern_pending = name in _PATTERN_FIRST and not any(
+        a in {"-e", "--regexp", "-f", "--file"} for a in argv
+    )
+    skip_next = False
+    for word in argv[1:]:
+        if skip_next:
+            skip_next = False
+            continue
+        if word in _PATTERN_OPTIONS or (name == "git" and word in {"grep", "log"}):
+            skip_next = word in _PATTERN_OPTIONS
+            pattern_pending = pattern_pending or word in {"grep"}
+            continue
+        if pattern_pending and not word.startswith("-"):
+            pattern_pending = False
+            continue
+        words.append(word)
+    return words
+
+
+def sensitive_paths(words: list[str], files: FileGuard, cwd: Cwd) -> list[Reason]:
+    """Deny-list and protected-dir findings for every path a list of words names."""
     reasons: list[Reason] = []
     seen: set[str] = set()
     for word in words:
         for candidate in _candidates(word):
             for path in _spellings(candidate, files, cwd):
-                bare = "/" not in candidate and not candidate.startswith("~")
-                if bare and not always and cwd.known and not path.exists():
-                    continue
                 key = path.as_posix()
                 if key in seen:
                     continue

@@ -327,12 +327,18 @@ def _environment(view: View) -> Iterator[Reason]:
 
 @rule("kill", "pkill", "killall", "skill", "xkill")
 def _kill(view: View) -> Iterator[Reason]:
-    targets = [a for a, _ in view.operands() if not a.startswith("%")]
-    if view.argv[0].endswith("kill") and view.argv[0].rsplit("/", 1)[-1] == "kill" and not targets:
-        return
-    if any(t in {"1", "-1", "0"} for t in [*targets, *view.args]) and view.argv[0].endswith("kill"):
-        yield block("shell.kill_all", "kills init or every process")
-        return
+    args = view.args
+    if args[:1] in (["-s"], ["-n"]):
+        args = args[2:]
+    elif len(args) > 1 and re.fullmatch(r"-(\d+|[A-Z]+\d*|SIG\w+)", args[0]):
+        args = args[1:]
+    targets = [a for a in args if not a.startswith("%") and a != "--"]
+    if view.argv[0].rsplit("/", 1)[-1] == "kill":
+        if any(t in {"1", "-1", "0"} for t in targets):
+            yield block("shell.kill_all", "kills init or every process")
+            return
+        if not targets or all(t.startswith("-") for t in targets):
+            return
     yield approval("shell.kill", f"{view.argv[0]} stops processes", Danger.MEDIUM)
 
 

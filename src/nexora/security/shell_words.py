@@ -97,28 +97,33 @@ def printf_output(args: list[str]) -> str:
         return ""
     fmt, values = args[0], list(args[1:])
     pieces: list[str] = []
-    while True:
-        used = 0
-
-        def conversion(match: re.Match[str]) -> str:
-            nonlocal used
-            if match.group(0) == "%%":
-                return "%"
-            value = values[used] if used < len(values) else ""
-            used += 1
-            kind = match.group(1)
-            if kind == "b":
-                return decode_escapes(value)
-            if kind == "c":
-                return value[:1]
-            return value
-
-        pieces.append(
-            decode_escapes(re.sub(r"%[-#0 +']*\d*(?:\.\d+)?([sbcdiuxXo])|%%", conversion, fmt))
-        )
-        values = values[used:]
-        if not values or used == 0:
+    while True:  # bash reuses the format until the arguments run out
+        consumed = _Arguments(values)
+        pieces.append(decode_escapes(_CONVERSION.sub(consumed.convert, fmt)))
+        values = values[consumed.used :]
+        if not values or consumed.used == 0:
             return "".join(pieces)
+
+
+_CONVERSION = re.compile(r"%[-#0 +']*\d*(?:\.\d+)?([sbcdiuxXo])|%%")
+
+
+class _Arguments:
+    """printf's arguments as its conversions consume them."""
+
+    def __init__(self, values: list[str]) -> None:
+        self.values = values
+        self.used = 0
+
+    def convert(self, match: re.Match[str]) -> str:
+        if match.group(0) == "%%":
+            return "%"
+        value = self.values[self.used] if self.used < len(self.values) else ""
+        self.used += 1
+        kind = match.group(1)
+        if kind == "b":
+            return decode_escapes(value)
+        return value[:1] if kind == "c" else value
 
 
 def echo_output(args: list[str]) -> str:
