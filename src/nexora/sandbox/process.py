@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -96,15 +97,18 @@ async def run_process(
         await asyncio.wait_for(_exited(proc), timeout)
     except TimeoutError:
         timed_out = True
+    except BaseException:
+        # The caller was cancelled (a run stopped by its user): nothing may be left running.
+        _discard(readers)
+        raise
     finally:
-        # Runs on timeout, on normal exit (to end leftover background jobs) and when the
-        # caller is cancelled, so a cancelled run never leaves processes behind.
+        # Also on a normal exit, to end background jobs the command left behind.
         await asyncio.shield(_kill_tree(proc))
         feeder.cancel()
     try:
         await asyncio.wait_for(readers, DRAIN_SECONDS)
     except TimeoutError:
-        readers.cancel()
+        _discard(readers)  # something that escaped the kill still holds a pipe
     exit_code = await _exited(proc)
     return ProcessResult(
         exit_code=exit_code,
@@ -115,6 +119,12 @@ async def run_process(
         duration=time.monotonic() - started,
         mode=mode,
     )
+
+
+def _discard(readers: asyncio.Future[Any]) -> None:
+    """Stops reading, and marks the outcome as seen so asyncio does not log it as lost."""
+    readers.cancel()
+    readers.add_done_callback(lambda done: done.cancelled() or done.exception())
 
 
 async def _exited(proc: asyncio.subprocess.Process) -> int:

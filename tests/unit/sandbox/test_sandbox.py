@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import sys
 import time
@@ -203,3 +204,17 @@ async def test_required_bubblewrap_fails_closed(
     assert "not installed" in sandbox_status().detail
     with pytest.raises(SandboxUnavailable, match="not installed"):
         await sh("true", workspace, "bubblewrap")
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_cancelled_call_leaves_nothing_running(workspace: Path, mode: str) -> None:
+    tag = f"{7000 + hash(mode) % 999}.{time.monotonic_ns() % 1000}"
+    call = asyncio.create_task(sh(f"sleep {tag} & sleep {tag}", workspace, mode, timeout=60))
+    deadline = time.monotonic() + 10
+    while not sleepers(tag) and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    assert not call.done(), call
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    assert sleepers(tag) == []
