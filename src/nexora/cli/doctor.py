@@ -131,6 +131,22 @@ async def _model_checks(settings: Settings, db: Database) -> list[Check]:
     return checks
 
 
+def _sandbox_check() -> Check:
+    """Which sandbox shell and Python tools run in; without bubblewrap they still work,
+    under resource limits only, so this is a warning and not a failure."""
+    from nexora.sandbox import sandbox_status
+
+    status = sandbox_status()
+    return Check(
+        "sandbox",
+        status.mode == "bubblewrap",
+        f"{status.mode}: {status.detail}",
+        "install bubblewrap (`make sandbox`, or apt-get install bubblewrap) and allow "
+        "unprivileged user namespaces, so tools run with only their workspace writable",
+        warning=True,
+    )
+
+
 def _server_checks(settings: Settings) -> list[Check]:
     """A server running on this machine reports whether its audit and usage writers lost
     records (a full queue or a failing store): those are gaps in the trail."""
@@ -156,11 +172,13 @@ def _server_checks(settings: Settings) -> list[Check]:
 
 
 def doctor() -> None:
-    """Check configuration, data dir, database, migrations and model providers; say what to fix."""
+    """Check configuration, data dir, database, migrations, model providers and the sandbox;
+    say what to fix."""
     settings = settings_or_exit()
     checks = [Check("configuration", True, f"loaded (file: {settings.config_file})")]
     checks += _data_dir_checks(settings)
     checks += asyncio.run(_database_checks(settings))
+    checks.append(_sandbox_check())
     checks += _server_checks(settings)
 
     table = Table("check", "status", "detail")

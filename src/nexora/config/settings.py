@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     audit_enabled: bool = True
     usage_recording: bool = True
     log_level: str = "info"
+    # The `web_search` tool's backend: brave and tavily need a key; searxng (self-hosted)
+    # needs search_api_url. search_api_url also points brave or tavily at a proxy.
+    search_provider: Literal["brave", "tavily", "searxng"] | None = None
+    search_api_url: str | None = None
+    search_api_key: SecretStr | None = None
     # File guard: patterns admins deny on top of the built-in list (which always applies), and
     # folders outside their workspace that agents may use.
     guard_deny_paths: list[str] = Field(default_factory=list)

@@ -39,6 +39,14 @@ class ToolContext:
     # Hosts an admin allowed `web_fetch` to reach although they resolve to private ranges.
     allowed_hosts: frozenset[str] = frozenset()
     extra: dict[str, Any] = field(default_factory=dict)
+    # The current run's steps and events, for `export_trace`; the runtime supplies it
+    # (see `nexora.tools.trace.load_run_trace`) because tools hold no database session.
+    load_trace: Callable[[], Awaitable[dict[str, Any]]] | None = None
+
+
+class ToolError(Exception):
+    """A call that could not do what was asked (no such file, text not found, a timeout):
+    the message is what the model reads, so it can try another way."""
 
 
 @dataclass(frozen=True, slots=True)
