@@ -34,6 +34,7 @@ from nexora.runtime.notify import EVENTS_STORED, RUN_QUEUED, Notifier
 from nexora.runtime.queue import Limits, RunQueue
 from nexora.runtime.service import RunService
 from nexora.runtime.titles import TitleWriter
+from nexora.runtime.tooling import Tooling
 from nexora.runtime.usage import UsageRecorder
 from nexora.runtime.worker import Worker, WorkerDeps, worker_identity
 from nexora.skills.catalog import SkillCatalog
@@ -53,8 +54,13 @@ async def _load_agent_loop() -> None:
     """Imports the agent loop and model clients in the background once serving, so the first
     run does not pay for them and start-up does not either."""
     try:
-        await asyncio.to_thread(importlib.import_module, "nexora.runtime.executor")
-        await asyncio.to_thread(importlib.import_module, "pydantic_ai.models.openai")
+        for module in (
+            "nexora.runtime.executor",
+            "pydantic_ai.models.openai",
+            "nexora.tools.builtin",
+            "nexora.skills.tool",
+        ):
+            await asyncio.to_thread(importlib.import_module, module)
     except Exception:
         log.debug("warming up the agent loop failed; the first run will load it", exc_info=True)
     finally:
@@ -120,9 +126,8 @@ class Platform:
                 pool=pool,
                 models=models,
                 usage=usage,
-                tools=tools or default_tools,
+                tooling=Tooling(db, settings, tools or default_tools, skills),
                 titles=TitleWriter(db, usage),
-                settings=settings,
                 max_steps=settings.run_max_steps,
                 over_quota=quotas.over_quota,
                 audit=audit,

@@ -32,9 +32,11 @@ class ActiveAgent:
 
 
 def build_active_agent(view: AgentView) -> ActiveAgent:
-    from pydantic_ai import Agent
+    from pydantic_ai import Agent, RunContext
     from pydantic_ai.tools import DeferredToolRequests
 
+    from nexora.skills.prompt import skills_prompt
+    from nexora.skills.tool import SKILLS_KEY
     from nexora.tools.base import ToolContext
 
     config = view.config
@@ -45,6 +47,12 @@ def build_active_agent(view: AgentView) -> ActiveAgent:
         deps_type=ToolContext,
         output_type=[str, DeferredToolRequests],
     )
+
+    @runner.instructions
+    def available_skills(context: RunContext[ToolContext]) -> str:
+        # Names and descriptions only; the model loads a skill's body when it needs it.
+        return skills_prompt(context.deps.extra.get(SKILLS_KEY, []))
+
     view.workspace.mkdir(parents=True, exist_ok=True)
     return ActiveAgent(
         id=config.id,

@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nexora.agents.pool import ActiveAgent, AgentPool
-from nexora.agents.registry import AgentRegistry, AgentView
-from nexora.config.settings import Settings
+from nexora.agents.pool import AgentPool
+from nexora.agents.registry import AgentRegistry
 from nexora.errors import NexoraError
 from nexora.governance import tool_approvals
 from nexora.governance.audit import AuditLog
@@ -34,19 +33,14 @@ from nexora.runtime.queue import Lease, LeaseLost, RunQueue
 from nexora.runtime.recorder import EventRecorder, next_seq
 from nexora.runtime.steps import ModelHandle, StepState, Store
 from nexora.runtime.titles import TitleWriter
+from nexora.runtime.tooling import Tooling
 from nexora.runtime.usage import UsageRecorder
 from nexora.storage.base import utcnow
 from nexora.storage.models import Membership, Run
-from nexora.tools.base import ToolContext
-from nexora.tools.policy import RoleRules
-from nexora.tools.registry import ToolRegistry
 
 if TYPE_CHECKING:
     from pydantic_ai.tools import DeferredToolRequests
-    from pydantic_ai.toolsets import AbstractToolset
 
-    from nexora.runtime.executor import StepExecutor
-    from nexora.tools.toolset import GovernedToolset
 
 log = logging.getLogger(__name__)
 
@@ -74,17 +68,12 @@ class WorkerDeps:
     pool: AgentPool
     models: Any  # nexora.providers.resolver.ModelResolver
     usage: UsageRecorder
-    tools: ToolRegistry
+    tooling: Tooling
     titles: TitleWriter
-    settings: Settings
     max_steps: int = 50
     # Between model steps: why a run must stop (a quota reached), or None to go on.
     over_quota: Callable[[Run], Awaitable[str | None]] | None = None
     audit: AuditLog | None = None
-    # Toolsets from outside Nexora's registry for one run (MCP servers, plugins).
-    extra_toolsets: (
-        Callable[[Run, AgentView], Awaitable[list[AbstractToolset[ToolContext]]]] | None
-    ) = None
 
 
 @dataclass
@@ -236,7 +225,7 @@ class Worker:
                     role or "viewer"  # type: ignore[call-overload]
                 )
             agent = self.deps.pool.acquire(view)
-            toolset, deps = await self._tools_for(run, view, agent, executor, role_rules)
+            toolset, deps = await self.deps.tooling.for_run(run, view, agent, executor, role_rules)
             model = ModelHandle(resolved.provider, resolved.model_name, resolved.model)
             output, state, last_step = await executor.execute(
                 run, lease, agent, model, toolset, deps
@@ -274,42 +263,6 @@ class Worker:
         )
         if run.session_id is not None:
             self.deps.titles.schedule(run, model)
-
-    async def _tools_for(
-        self,
-        run: Run,
-        view: AgentView,
-        agent: ActiveAgent,
-        executor: StepExecutor,
-        role_rules: RoleRules | None,
-    ) -> tuple[GovernedToolset, ToolContext]:
-        """Every tool the run may call, behind one policy, and what the tools get to work with."""
-        from pydantic_ai.toolsets import CombinedToolset
-
-        from nexora.security.file_guard import file_guard_for
-        from nexora.tools.toolset import GovernedToolset, SpecToolset
-
-        nexora = SpecToolset(self.deps.tools.select(view.config.tools))
-        extra = await self.deps.extra_toolsets(run, view) if self.deps.extra_toolsets else []
-        toolset = GovernedToolset(
-            CombinedToolset([nexora, *extra]),
-            nexora=nexora,
-            policy=view.config.tool_policy,
-            role_rules=role_rules,
-            reporter=executor,
-        )
-        deps = ToolContext(
-            org_id=run.org_id,
-            user_id=run.user_id,
-            agent_id=run.agent_id,
-            run_id=run.id,
-            workspace=agent.workspace,
-            files=file_guard_for(self.deps.settings, agent.workspace),
-            sandbox=view.config.sandbox,
-            settings=self.deps.settings,
-            allowed_hosts=frozenset(self.deps.settings.web_allowed_hosts),
-        )
-        return toolset, deps
 
     async def _pause(
         self,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -58,7 +59,14 @@ def probe() -> BwrapStatus:
     return BwrapStatus(True, f"{version or 'bubblewrap'} ({path})", path)
 
 
-def wrap(argv: list[str], *, bwrap: str, workspace: Path, network: bool) -> list[str]:
+def wrap(
+    argv: list[str],
+    *,
+    bwrap: str,
+    workspace: Path,
+    network: bool,
+    read_only: Sequence[Path] = (),
+) -> list[str]:
     """The bwrap command line that runs `argv` inside the sandbox, in `workspace`."""
     args = [bwrap, *_BASE_FLAGS]
     if network:
@@ -70,8 +78,11 @@ def wrap(argv: list[str], *, bwrap: str, workspace: Path, network: bool) -> list
         args += ["--ro-bind", str(prefix), str(prefix)]
     args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]  # noqa: S108
     # After /tmp, so a workspace that lives under /tmp is mounted on top of the tmpfs.
-    args += ["--bind", str(workspace), str(workspace), "--chdir", str(workspace)]
-    return [*args, "--", *argv]
+    args += ["--bind", str(workspace), str(workspace)]
+    for folder in read_only:
+        if folder.is_dir() and not folder.is_relative_to(workspace):
+            args += ["--ro-bind", str(folder), str(folder)]
+    return [*args, "--chdir", str(workspace), "--", *argv]
 
 
 def _mirror(path: Path) -> list[str]:

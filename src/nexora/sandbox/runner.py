@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,19 +55,27 @@ async def run_sandboxed(
     output_limit: int,
     env: Mapping[str, str] | None = None,
     stdin: bytes | None = None,
+    read_only: Sequence[Path] = (),
 ) -> ProcessResult:
     """Runs `argv` in `cwd` — the workspace, the only directory it may write — under the
     sandbox `settings.mode` selects; killed with everything it started after `timeout`.
 
     Mode "off" still scrubs the environment and kills on timeout; it only drops the
     namespaces and resource limits (for commands that need the whole machine).
+    `read_only` folders (the agent's skills) are visible inside the sandbox, not writable.
     """
     mode = sandbox_mode(settings.mode)
     workspace = cwd.resolve()  # noqa: ASYNC240 - one cheap lookup
     if mode == "bubblewrap":
         path = bubblewrap.probe().path
         assert path is not None
-        command = bubblewrap.wrap(argv, bwrap=path, workspace=workspace, network=settings.network)
+        command = bubblewrap.wrap(
+            argv,
+            bwrap=path,
+            workspace=workspace,
+            network=settings.network,
+            read_only=read_only,
+        )
         tmpdir = "/tmp"  # noqa: S108 - a private tmpfs inside the sandbox
     else:
         command, tmpdir = argv, tempfile.gettempdir()

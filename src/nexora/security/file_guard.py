@@ -55,12 +55,15 @@ class FileGuard:
         deny: Sequence[str] = DEFAULT_DENY,
         extra_roots: Sequence[Path] = (),
         protected: Sequence[Path] = (),
+        read_roots: Sequence[Path] = (),
     ) -> None:
         self.workspace = workspace.expanduser().resolve()
         self.home = Path.home().resolve()
         self.deny = DenyList(deny, self.home)
         self.extra_roots = tuple(p.expanduser().resolve() for p in extra_roots)
         self.protected = tuple(p.expanduser().resolve() for p in protected)
+        # Readable, never writable, even inside `protected` (the agent's skill folders).
+        self.read_roots = tuple(p.expanduser().resolve() for p in read_roots)
 
     def expand(self, path: str) -> Path:
         """`~` and `$HOME` become the home folder; relative paths start at the workspace."""
@@ -70,9 +73,10 @@ class FileGuard:
         # POSIX keeps a leading `//`; the kernel treats it as `/`, and so must the patterns.
         return Path("/" + os.path.normpath(expanded).lstrip("/"))
 
-    def inspect(self, path: str) -> PathInfo:
+    def inspect(self, path: str, *, write: bool = False) -> PathInfo:
         lexical = self.expand(path)
         resolved = lexical.resolve(strict=False)
+        readable = not write and any(_within(resolved, root) for root in self.read_roots)
         spellings = (lexical.as_posix(), resolved.as_posix())
         sensitive: Reason | None = None
         pattern = self.deny.match(spellings)
@@ -80,12 +84,12 @@ class FileGuard:
             sensitive = block(
                 "file.denied", f"{path} is a protected file (matches {pattern!r})", Danger.CRITICAL
             )
-        elif self._in_protected(lexical) or self._in_protected(resolved):
+        elif not readable and (self._in_protected(lexical) or self._in_protected(resolved)):
             sensitive = block(
                 "file.protected", f"{path} is inside Nexora's own data directory", Danger.CRITICAL
             )
         roots = (self.workspace, *self.extra_roots)
-        inside = any(_within(resolved, root) for root in roots)
+        inside = readable or any(_within(resolved, root) for root in roots)
         return PathInfo(lexical, resolved, sensitive, inside)
 
     def _in_protected(self, path: Path) -> bool:
@@ -101,7 +105,7 @@ class FileGuard:
     def check(self, path: str, *, write: bool = False) -> GuardResult:
         if not path or "\x00" in path:
             return GuardResult.of([block("file.invalid", "empty path or NUL byte in path")])
-        info = self.inspect(path)
+        info = self.inspect(path, write=write)
         if info.sensitive is not None:
             return GuardResult.of([info.sensitive])
         if not info.inside:
@@ -125,14 +129,18 @@ class FileGuard:
         result = self.check(path, write=write)
         if not result.allowed:
             raise PathDenied(result)
-        return self.inspect(path).resolved
+        return self.inspect(path, write=write).resolved
 
 
-def file_guard_for(settings: Settings, workspace: Path) -> FileGuard:
-    """The guard of one agent: defaults plus the admin's extra patterns and readable roots."""
+def file_guard_for(
+    settings: Settings, workspace: Path, read_roots: Sequence[Path] = ()
+) -> FileGuard:
+    """The guard of one agent: defaults plus the admin's extra patterns and roots, and
+    read-only access to `read_roots` (the folders of the skills it may use)."""
     return FileGuard(
         workspace,
         deny=(*DEFAULT_DENY, *settings.guard_deny_paths),
         extra_roots=tuple(settings.guard_allow_roots),
         protected=(settings.home,),
+        read_roots=read_roots,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from nexora.tools.base import ToolSpec
@@ -12,9 +12,19 @@ class UnknownTool(ValueError):
     pass
 
 
+ToolSource = Callable[[], Iterable[ToolSpec[Any]]]
+
+
 class ToolRegistry:
-    def __init__(self) -> None:
+    def __init__(self, *sources: ToolSource) -> None:
         self._tools: dict[str, ToolSpec[Any]] = {}
+        # Loaded on first use: the built-in tools import a lot, and a server starts without them.
+        self._sources = list(sources)
+
+    def _load(self) -> None:
+        while self._sources:
+            for spec in self._sources.pop(0)():
+                self.register(spec)
 
     def register(self, spec: ToolSpec[Any]) -> None:
         if spec.name in self._tools:
@@ -25,13 +35,16 @@ class ToolRegistry:
         self._tools.pop(name, None)
 
     def names(self) -> list[str]:
+        self._load()
         return sorted(self._tools)
 
     def get(self, name: str) -> ToolSpec[Any] | None:
+        self._load()
         return self._tools.get(name)
 
     def select(self, allowed: Iterable[str]) -> list[ToolSpec[Any]]:
         """The tools an agent may use; a name nobody registered is an error, not a silent gap."""
+        self._load()
         chosen = []
         for name in allowed:
             spec = self._tools.get(name)
@@ -41,4 +54,11 @@ class ToolRegistry:
         return chosen
 
 
-registry = ToolRegistry()
+def builtin_tools() -> list[ToolSpec[Any]]:
+    from nexora.skills.tool import LOAD_SKILL
+    from nexora.tools.builtin import BUILTIN_TOOLS
+
+    return [*BUILTIN_TOOLS.values(), LOAD_SKILL]
+
+
+registry = ToolRegistry(builtin_tools)

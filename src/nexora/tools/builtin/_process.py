@@ -6,7 +6,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from nexora.sandbox import ProcessResult, run_sandboxed
+from nexora.sandbox import ProcessResult, SandboxUnavailable, run_sandboxed, sandbox_mode
+from nexora.security.verdict import Danger, GuardResult, block, note
 from nexora.tools.base import ToolContext
 
 OUTPUT_LIMIT_BYTES = 50_000  # per stream
@@ -34,6 +35,7 @@ async def run_in_sandbox(
         timeout=timeout,
         output_limit=OUTPUT_LIMIT_BYTES,
         stdin=stdin,
+        read_only=context.files.read_roots,
     )
     return describe(result, timeout)
 
@@ -52,3 +54,16 @@ def describe(result: ProcessResult, timeout: float) -> str:
     if result.truncated:
         parts.append(f"[output cut at {OUTPUT_LIMIT_BYTES} bytes per stream]")
     return "\n".join(parts)
+
+
+def isolation(context: ToolContext) -> GuardResult:
+    """Code runs contained in the sandbox (low danger); without one it runs with the
+    server's own rights, so every call is at least medium and the policy decides."""
+    try:
+        mode = sandbox_mode(context.sandbox.mode)
+    except SandboxUnavailable as exc:
+        return GuardResult.of([block("sandbox.unavailable", str(exc), Danger.HIGH)])
+    if mode == "bubblewrap" and not context.sandbox.network:
+        return GuardResult(danger=Danger.LOW)
+    why = "with network access" if mode == "bubblewrap" else f"without isolation ({mode})"
+    return GuardResult.of([note("sandbox.weak", f"runs {why}", Danger.MEDIUM)])

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from nexora.security.python_guard import check_python
 from nexora.security.verdict import Danger, GuardResult
 from nexora.tools.base import ToolContext, ToolSpec
-from nexora.tools.builtin._process import TimeoutSeconds, run_in_sandbox
+from nexora.tools.builtin._process import TimeoutSeconds, isolation, run_in_sandbox
 
 
 class PythonInput(BaseModel):
@@ -35,7 +35,7 @@ async def run(args: PythonInput, context: ToolContext) -> str:
 
 
 def assess(args: PythonInput, context: ToolContext) -> GuardResult:
-    return check_python(args.code, context.files)
+    return isolation(context).merge(check_python(args.code, context.files))
 
 
 SPEC = ToolSpec(
@@ -46,7 +46,7 @@ SPEC = ToolSpec(
         "Returns the exit code, stdout and stderr."
     ),
     input_model=PythonInput,
-    danger=Danger.MEDIUM,
+    danger=Danger.LOW,
     run=run,
     assess=assess,
 )

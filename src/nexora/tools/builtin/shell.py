@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from nexora.security.shell_guard import check_shell
 from nexora.security.verdict import Danger, GuardResult
 from nexora.tools.base import ToolContext, ToolSpec
-from nexora.tools.builtin._process import TimeoutSeconds, run_in_sandbox
+from nexora.tools.builtin._process import TimeoutSeconds, isolation, run_in_sandbox
 
 
 class ShellInput(BaseModel):
@@ -26,7 +26,7 @@ async def run(args: ShellInput, context: ToolContext) -> str:
 
 
 def assess(args: ShellInput, context: ToolContext) -> GuardResult:
-    return check_shell(args.command, context.files)
+    return isolation(context).merge(check_shell(args.command, context.files))
 
 
 SPEC = ToolSpec(
@@ -37,7 +37,7 @@ SPEC = ToolSpec(
         "are killed. Returns the exit code, stdout and stderr."
     ),
     input_model=ShellInput,
-    danger=Danger.MEDIUM,
+    danger=Danger.LOW,
     run=run,
     assess=assess,
 )

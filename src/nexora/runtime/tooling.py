@@ -1,0 +1,86 @@
+"""What one run may call and what its tools work with: the agent's tools, its skills and any
+MCP or plugin tools, all behind one ToolPolicy, plus the ToolContext handed to each call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from nexora.agents.pool import ActiveAgent
+from nexora.agents.registry import AgentView
+from nexora.config.settings import Settings
+from nexora.storage.db import Database
+from nexora.storage.models import Run
+from nexora.tools.base import ToolContext
+from nexora.tools.policy import RoleRules
+from nexora.tools.registry import ToolRegistry
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from pydantic_ai.toolsets import AbstractToolset
+
+    from nexora.skills.catalog import SkillCatalog
+    from nexora.tools.toolset import CallReporter, GovernedToolset
+
+    ExtraToolsets = Callable[[Run, AgentView], Awaitable[list[AbstractToolset[ToolContext]]]]
+
+
+@dataclass
+class Tooling:
+    db: Database
+    settings: Settings
+    tools: ToolRegistry
+    skills: SkillCatalog | None = None
+    # Toolsets from outside Nexora's registry for one run (MCP servers, plugins).
+    extra_toolsets: ExtraToolsets | None = None
+
+    async def for_run(
+        self,
+        run: Run,
+        view: AgentView,
+        agent: ActiveAgent,
+        reporter: CallReporter,
+        role_rules: RoleRules | None,
+    ) -> tuple[GovernedToolset, ToolContext]:
+        from pydantic_ai.toolsets import CombinedToolset
+
+        from nexora.security.file_guard import file_guard_for
+        from nexora.skills.tool import LOAD_SKILL, attach_skills, visible_skills
+        from nexora.tools.toolset import GovernedToolset, SpecToolset
+        from nexora.tools.trace import load_run_trace
+
+        skills: list[Any] = []
+        if self.skills is not None:
+            async with self.db.session() as session:
+                skills = await visible_skills(self.skills, session, run.org_id, view)
+        specs = self.tools.select(view.config.tools)
+        if skills and LOAD_SKILL.name not in view.config.tools:
+            specs.append(LOAD_SKILL)
+        nexora = SpecToolset(specs)
+        extra = await self.extra_toolsets(run, view) if self.extra_toolsets else []
+        toolset = GovernedToolset(
+            CombinedToolset([nexora, *extra]),
+            nexora=nexora,
+            policy=view.config.tool_policy,
+            role_rules=role_rules,
+            reporter=reporter,
+        )
+        context = ToolContext(
+            org_id=run.org_id,
+            user_id=run.user_id,
+            agent_id=run.agent_id,
+            run_id=run.id,
+            workspace=agent.workspace,
+            # Tools may read the skills' folders (scripts, references), never write them.
+            files=file_guard_for(
+                self.settings, agent.workspace, read_roots=[skill.path for skill in skills]
+            ),
+            sandbox=view.config.sandbox,
+            settings=self.settings,
+            allowed_hosts=frozenset(self.settings.web_allowed_hosts),
+            load_trace=partial(load_run_trace, self.db, run.org_id, run.id),
+        )
+        attach_skills(context, skills)
+        return toolset, context
