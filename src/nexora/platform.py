@@ -26,6 +26,7 @@ from nexora.governance.quotas import QuotaGuard
 from nexora.governance.records import RecordSink
 from nexora.governance.secret_store import SecretStore
 from nexora.governance.secrets import SecretBox
+from nexora.mcp.manager import McpManager
 from nexora.providers.resolver import ModelResolver
 from nexora.runtime.bus import EventBus
 from nexora.runtime.chat import ChatService
@@ -78,6 +79,7 @@ class Platform:
     runs: RunService
     chat: ChatService
     worker: Worker
+    mcp: McpManager
     approvals: Approvals = field(init=False)
 
     def __post_init__(self) -> None:
@@ -93,7 +95,8 @@ class Platform:
         )
         secrets = SecretBox.from_keys_dir(keys)
         db = Database(settings.database_url)
-        agents = AgentRegistry(AgentFiles(settings.agents_dir))
+        agent_files = AgentFiles(settings.agents_dir)
+        agents = AgentRegistry(agent_files)
         pool = AgentPool(settings.agent_pool_max_active, settings.agent_pool_idle_ttl_seconds)
         models = ModelResolver(settings, secrets)
         bus = EventBus()
@@ -126,6 +129,7 @@ class Platform:
             ),
             concurrency=settings.worker_concurrency,
         )
+        secret_store = SecretStore(secrets)
         return cls(
             settings=settings,
             db=db,
@@ -135,7 +139,7 @@ class Platform:
                 settings.refresh_token_ttl_seconds,
             ),
             secrets=secrets,
-            secret_store=SecretStore(secrets),
+            secret_store=secret_store,
             agents=agents,
             pool=pool,
             models=models,
@@ -146,6 +150,7 @@ class Platform:
             runs=runs,
             chat=ChatService(runs),
             worker=worker,
+            mcp=McpManager(db, secret_store, settings, agent_files.workspace),
         )
 
     async def start(self, *, workers: bool = True) -> None:
@@ -162,6 +167,7 @@ class Platform:
         self.audit.writer.start()
         self.approvals.start()
         self.pool.start()
+        self.mcp.start()
         if workers and self.settings.worker_concurrency > 0:
             self.worker.start()
             _background.add(asyncio.get_running_loop().create_task(_load_agent_loop()))
@@ -179,6 +185,7 @@ class Platform:
         await self.worker.stop()
         await self.worker.deps.titles.wait()
         await self.pool.stop()
+        await self.mcp.stop()
         await self.approvals.stop()
         await self.audit.writer.stop()
         await self.notifier.stop()
