@@ -1,8 +1,9 @@
 """The MCP server registry: which MCP servers an org (or one of its agents) may use.
 
 This is configuration only: `nexora.mcp` starts and connects to the servers, reading these
-rows and resolving the secret names in `secret_env` / `secret_headers` for each run's user. Adding or removing a server is a capability change
-(`mcp.create`, `mcp.delete`) that goes through the org's policy, so it may wait for an admin.
+rows and resolving the secret names in `secret_env` / `secret_headers` for each run's user.
+Adding or removing a server is a capability change (`mcp.create`, `mcp.delete`) that goes
+through the org's policy, so it may wait for an admin.
 """
 
 from __future__ import annotations

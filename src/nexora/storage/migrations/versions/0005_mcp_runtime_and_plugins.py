@@ -44,9 +44,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("org_id", "name", name=op.f("uq_plugin_enablements_org_id")),
     )
     with op.batch_alter_table("plugin_enablements", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_plugin_enablements_org_id"), ["org_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_plugin_enablements_org_id"), ["org_id"], unique=False)
 
 
 def downgrade() -> None:
