@@ -27,6 +27,7 @@ from nexora.governance.records import RecordSink
 from nexora.governance.secret_store import SecretStore
 from nexora.governance.secrets import SecretBox
 from nexora.mcp.manager import McpManager
+from nexora.plugins.host import PluginHost
 from nexora.providers.resolver import ModelResolver
 from nexora.runtime.bus import EventBus
 from nexora.runtime.chat import ChatService
@@ -80,6 +81,7 @@ class Platform:
     chat: ChatService
     worker: Worker
     mcp: McpManager
+    plugins: PluginHost
     approvals: Approvals = field(init=False)
 
     def __post_init__(self) -> None:
@@ -130,6 +132,8 @@ class Platform:
             concurrency=settings.worker_concurrency,
         )
         secret_store = SecretStore(secrets)
+        plugins = PluginHost(db)
+        models.plugin_providers = plugins.provider
         return cls(
             settings=settings,
             db=db,
@@ -151,6 +155,7 @@ class Platform:
             chat=ChatService(runs),
             worker=worker,
             mcp=McpManager(db, secret_store, settings, agent_files.workspace),
+            plugins=plugins,
         )
 
     async def start(self, *, workers: bool = True) -> None:
@@ -168,6 +173,10 @@ class Platform:
         self.approvals.start()
         self.pool.start()
         self.mcp.start()
+        try:
+            await self.plugins.load_enabled()
+        except Exception:  # a plugin is reported by the listing and the doctor, never fatal
+            log.exception("loading the enabled plugins failed")
         if workers and self.settings.worker_concurrency > 0:
             self.worker.start()
             _background.add(asyncio.get_running_loop().create_task(_load_agent_loop()))

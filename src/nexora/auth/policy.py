@@ -100,6 +100,10 @@ ROUTE_POLICIES: dict[tuple[str, str], Access] = {
     ("GET", "/api/mcp-servers/{server_id}"): MEMBER,
     ("POST", "/api/mcp-servers"): OPERATOR,
     ("DELETE", "/api/mcp-servers/{server_id}"): OPERATOR,
+    # plugins: installed on the node, enabled per org by its admins
+    ("GET", "/api/plugins"): ADMIN,
+    ("POST", "/api/plugins/{name}/enable"): ADMIN,
+    ("POST", "/api/plugins/{name}/disable"): ADMIN,
     # token usage and quotas: the org's for admins, one's own for every member
     ("GET", "/api/admin/token-usage"): ADMIN,
     ("GET", "/api/me/token-usage"): MEMBER,
