@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from nexora import __version__
-from nexora.cli import agents, approvals, audit, db, secrets, users
+from nexora.cli import agents, approvals, audit, db, plugins, secrets, users
 from nexora.cli.doctor import doctor
 from nexora.cli.init import init
 from nexora.cli.runs import export, run, tail
@@ -31,6 +31,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(approvals.app, name="approvals")
 app.add_typer(secrets.app, name="secrets")
 app.add_typer(audit.app, name="audit")
+app.add_typer(plugins.app, name="plugins")
 
 
 @app.command()
