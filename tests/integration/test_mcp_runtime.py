@@ -29,6 +29,7 @@ from nexora.auth.actor import Actor, Role
 from nexora.config import Settings
 from nexora.errors import InvalidInput
 from nexora.governance.secret_store import SecretOwner
+from nexora.mcp.errors import McpUnavailable
 from nexora.mcp.toolset import McpToolset, mcp_tool_danger
 from nexora.platform import Platform
 from nexora.security.verdict import Danger
@@ -135,6 +136,7 @@ async def test_lazy_start_namespacing_danger_and_scrubbed_env(
         "echo__add",
         "echo__crash",
         "echo__env",
+        "echo__header",
         "echo__sleep",
         "echo__whoami",
     ]
@@ -210,10 +212,19 @@ async def test_crash_is_reported_then_the_next_call_restarts(world: World) -> No
 async def test_a_server_that_cannot_start_is_a_clear_error(world: World) -> None:
     await _register(world, name="broken", args=["-c", "import sys; sys.exit(1)"])
     (broken,) = await world.platform.mcp.toolsets_for(world.org_id, None, _agent(world, "broken"))
-    from nexora.mcp.errors import McpUnavailable
-
     with pytest.raises(McpUnavailable, match="'broken' could not be started"):
         await broken.get_tools(_ctx())
+
+
+async def test_start_timeout_leaves_no_process(world: World) -> None:
+    silent = "import time; time.sleep(60)  # never speaks MCP"
+    await _register(world, name="silent", args=["-c", silent])
+    (toolset,) = await world.platform.mcp.toolsets_for(world.org_id, None, _agent(world, "silent"))
+    world.platform.mcp.start_timeout = 0.5
+    with pytest.raises(McpUnavailable, match=r"did not start within 0\.5 s"):
+        await toolset.get_tools(_ctx())
+    me = psutil.Process()
+    assert _eventually(lambda: not any(silent in _cmdline(p) for p in me.children(recursive=True)))
 
 
 async def test_call_timeout_is_a_clear_error_and_the_server_stays_usable(world: World) -> None:
@@ -313,6 +324,7 @@ async def test_streamable_http_server_on_loopback(world: World, http_server: str
     assert remote.launch.scope == "user" and remote.launch.headers == {"X-Api-Key": "alice-key"}
     assert await _call(remote, "remote__add", a=5, b=6) == "11"
     assert await _call(remote, "remote__env", name="ECHO_TOKEN") == "server-side"
+    assert await _call(remote, "remote__header", name="X-Api-Key") == "alice-key"
     assert [launch.name for launch in world.platform.mcp.running()] == ["remote"]
 
 

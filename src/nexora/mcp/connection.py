@@ -63,12 +63,14 @@ class McpConnection:
         self._task = asyncio.create_task(self._own(ready), name=f"mcp:{self.launch.name}")
         try:
             await asyncio.wait_for(asyncio.shield(ready), self.start_timeout)
-        except TimeoutError:
-            await self.close()
-            raise StartFailed(f"it did not start within {self.start_timeout:g} s") from None
-        except Exception as exc:
-            await self.close()
-            raise StartFailed(_describe(exc)) from exc
+        except BaseException as exc:
+            # Also when the run that started it is cancelled: no process may outlive its start.
+            await asyncio.shield(self.close())
+            if isinstance(exc, TimeoutError):
+                raise StartFailed(f"it did not start within {self.start_timeout:g} s") from None
+            if isinstance(exc, Exception):
+                raise StartFailed(_describe(exc)) from exc
+            raise
 
     async def _own(self, ready: asyncio.Future[None]) -> None:
         client = Client(
