@@ -8,7 +8,6 @@ through the session it keeps. The owner task is the only place the connection en
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -60,6 +59,8 @@ class McpConnection:
 
     async def start(self) -> None:
         ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # A start given up on (timeout, cancelled run) leaves nobody to read the outcome.
+        ready.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._task = asyncio.create_task(self._own(ready), name=f"mcp:{self.launch.name}")
         try:
             await asyncio.wait_for(asyncio.shield(ready), self.start_timeout)
@@ -139,12 +140,12 @@ class McpConnection:
         task = self._task
         if task is None or task.done():
             return
-        try:
-            await asyncio.wait_for(asyncio.shield(task), _CLOSE_GRACE_SECONDS)
-        except TimeoutError:
+        if self._client is None:  # still starting: only cancelling interrupts the handshake
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        done, _ = await asyncio.wait({task}, timeout=_CLOSE_GRACE_SECONDS)
+        if not done:
+            task.cancel()
+            await asyncio.wait({task}, timeout=_CLOSE_GRACE_SECONDS)
 
 
 async def _list_tools(client: Client, cursor: str | None) -> ListToolsResult:
