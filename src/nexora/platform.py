@@ -27,6 +27,8 @@ from nexora.governance.quotas import QuotaGuard
 from nexora.governance.records import RecordSink
 from nexora.governance.secret_store import SecretStore
 from nexora.governance.secrets import SecretBox
+from nexora.mcp.manager import McpManager
+from nexora.plugins.host import PluginHost
 from nexora.providers.resolver import ModelResolver
 from nexora.runtime.bus import EventBus
 from nexora.runtime.chat import ChatService
@@ -88,6 +90,8 @@ class Platform:
     worker: Worker
     approvals: Approvals
     skills: SkillCatalog
+    mcp: McpManager
+    plugins: PluginHost
 
     @classmethod
     def from_settings(cls, settings: Settings, tools: ToolRegistry | None = None) -> Platform:
@@ -99,7 +103,8 @@ class Platform:
         )
         secrets = SecretBox.from_keys_dir(keys)
         db = Database(settings.database_url)
-        agents = AgentRegistry(AgentFiles(settings.agents_dir))
+        agent_files = AgentFiles(settings.agents_dir)
+        agents = AgentRegistry(agent_files)
         pool = AgentPool(settings.agent_pool_max_active, settings.agent_pool_idle_ttl_seconds)
         models = ModelResolver(settings, secrets)
         bus = EventBus()
@@ -111,6 +116,10 @@ class Platform:
         runs = RunService(agents, notifier, quotas)
         approvals = Approvals(db, audit, run_released=partial(notifier.notify, RUN_QUEUED))
         skills = SkillCatalog(settings.skills_dir)
+        secret_store = SecretStore(secrets)
+        plugins = PluginHost(db)
+        models.plugin_providers = plugins.provider
+        mcp = McpManager(db, secret_store, settings, agent_files.workspace)
         queue = RunQueue(
             db,
             worker_identity(),
@@ -126,7 +135,9 @@ class Platform:
                 pool=pool,
                 models=models,
                 usage=usage,
-                tooling=Tooling(db, settings, tools or default_tools, skills),
+                tooling=Tooling(
+                    db, settings, tools or default_tools, skills, mcp=mcp, plugins=plugins
+                ),
                 titles=TitleWriter(db, usage),
                 max_steps=settings.run_max_steps,
                 over_quota=quotas.over_quota,
@@ -143,7 +154,7 @@ class Platform:
                 settings.refresh_token_ttl_seconds,
             ),
             secrets=secrets,
-            secret_store=SecretStore(secrets),
+            secret_store=secret_store,
             agents=agents,
             pool=pool,
             models=models,
@@ -156,6 +167,8 @@ class Platform:
             worker=worker,
             approvals=approvals,
             skills=skills,
+            mcp=mcp,
+            plugins=plugins,
         )
 
     async def start(self, *, workers: bool = True) -> None:
@@ -172,6 +185,11 @@ class Platform:
         self.audit.writer.start()
         self.approvals.start()
         self.pool.start()
+        self.mcp.start()
+        try:
+            await self.plugins.load_enabled()
+        except Exception:  # a plugin is reported by the listing and the doctor, never fatal
+            log.exception("loading the enabled plugins failed")
         if workers and self.settings.worker_concurrency > 0:
             self.worker.start()
             _background.add(asyncio.get_running_loop().create_task(_load_agent_loop()))
@@ -189,6 +207,7 @@ class Platform:
         await self.worker.stop()
         await self.worker.deps.titles.wait()
         await self.pool.stop()
+        await self.mcp.stop()
         await self.approvals.stop()
         await self.audit.writer.stop()
         await self.notifier.stop()

@@ -38,6 +38,11 @@ INVALID: list[tuple[dict[str, Any], str]] = [
     ({**STDIO, "args": ["a" * 2001]}, "args"),
     ({**STDIO, "timeout_seconds": 0}, "timeout_seconds"),
     ({**STDIO, "extra": True}, "extra"),
+    ({**STDIO, "secret_headers": {"X-Token": "t"}}, "not secret_headers"),
+    ({**HTTP, "secret_env": {"TOKEN": "t"}}, "not secret_env"),
+    ({**HTTP, "secret_headers": {"Host": "t"}}, "may not be set"),
+    ({**HTTP, "secret_headers": {"Bad Header": "t"}}, "header name"),
+    ({**STDIO, "danger": "extreme"}, "danger"),
 ]
 
 
@@ -61,12 +66,13 @@ def test_roles_agents_and_duplicates(admin: httpx.Client, anon: httpx.Client) ->
     ok(admin.put("/api/admin/policies", json=[AUTO]))
     created = ok(admin.post("/api/mcp-servers", json={**STDIO, "agent_id": agent["id"]}), 201)
     assert created["agent_id"] == agent["id"] and created["enabled"] is True
-    ok(admin.post("/api/mcp-servers", json={**HTTP, "secret_env": {"TOKEN": "search-key"}}), 201)
+    with_key = {**HTTP, "secret_headers": {"X-Token": "search-key"}}
+    ok(admin.post("/api/mcp-servers", json=with_key), 201)
     assert_problem(admin.post("/api/mcp-servers", json=STDIO), 409, "already exists")
 
     listed = ok(anon.get("/api/mcp-servers", headers=viewer))
     assert [(s["name"], s["transport"]) for s in listed] == [("files", "stdio"), ("search", "http")]
-    assert listed[1]["secret_env"] == {"TOKEN": "search-key"} and listed[1]["command"] is None
+    assert listed[1]["secret_headers"] == {"X-Token": "search-key"} and listed[1]["command"] is None
     scoped = ok(admin.get("/api/mcp-servers", params={"agent_id": agent["id"]}))
     assert [s["name"] for s in scoped] == ["files"]
     assert ok(anon.get(f"/api/mcp-servers/{created['id']}", headers=viewer))["name"] == "files"

@@ -106,6 +106,10 @@ ROUTE_POLICIES: dict[tuple[str, str], Access] = {
     ("GET", "/api/skills/{name}"): MEMBER,
     ("POST", "/api/skills"): OPERATOR,
     ("DELETE", "/api/skills/{name}"): OPERATOR,
+    # plugins: installed on the node, enabled per org by its admins
+    ("GET", "/api/plugins"): ADMIN,
+    ("POST", "/api/plugins/{name}/enable"): ADMIN,
+    ("POST", "/api/plugins/{name}/disable"): ADMIN,
     # token usage and quotas: the org's for admins, one's own for every member
     ("GET", "/api/admin/token-usage"): ADMIN,
     ("GET", "/api/me/token-usage"): MEMBER,

@@ -86,6 +86,7 @@ async def _database_checks(settings: Settings) -> list[Check]:
         )
         if current == head:
             checks += await _model_checks(settings, db)
+            checks += await _plugin_checks(db)
         return checks
     finally:
         await db.dispose()
@@ -145,6 +146,29 @@ def _sandbox_check() -> Check:
         "unprivileged user namespaces, so tools run with only their workspace writable",
         warning=True,
     )
+
+
+async def _plugin_checks(db: Database) -> list[Check]:
+    """Installed plugins; those some org enabled are loaded, and a failure to load is shown
+    (plugins nobody enabled are not imported: running their code is what enabling approves)."""
+    from nexora.plugins.host import PluginHost
+
+    host = PluginHost(db)
+    await host.load_enabled()
+    checks = []
+    for name, plugin in sorted(host.installed().items()):
+        error = host.error(name)
+        state = "loaded" if host.loaded(name) else "not enabled in any organization"
+        checks.append(
+            Check(
+                f"plugin {name}",
+                error is None,
+                f"{plugin.distribution} {plugin.version}: {error or state}",
+                f"fix or uninstall the package {plugin.distribution}; until then it offers nothing",
+                warning=True,
+            )
+        )
+    return checks
 
 
 def _server_checks(settings: Settings) -> list[Check]:

@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     max_running_runs_per_org: int | None = Field(default=None, ge=1)
     # Hosts `web_fetch` may reach although they resolve to loopback or private addresses.
     web_allowed_hosts: list[str] = Field(default_factory=list, max_length=200)
+    # MCP servers: how long one may take to start, how long one nobody used stays up, and how
+    # many connections (processes, for stdio) this process keeps at most. Per-call timeouts
+    # are each server's own `timeout_seconds`.
+    mcp_start_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    mcp_idle_ttl_seconds: float = Field(default=600.0, gt=0, le=86_400)
+    mcp_max_connections: int = Field(default=50, ge=1, le=10_000)
     # Governance records; off only to measure what they cost (bench/governance.py).
     audit_enabled: bool = True
     usage_recording: bool = True

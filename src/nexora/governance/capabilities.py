@@ -44,6 +44,8 @@ class ChangeAction(StrEnum):
     INSTALL = "install"
     REMOVE = "remove"
     UPDATE = "update"
+    ENABLE = "enable"  # plugins: installed on the node, switched on per org
+    DISABLE = "disable"
 
 
 class Risk(StrEnum):
@@ -81,8 +83,8 @@ DEFAULT_ENVIRONMENT = "default"
 ENVIRONMENT_KEY = "capability_environment"
 ENVIRONMENT_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 
-_ADDS = (ChangeAction.CREATE, ChangeAction.INSTALL, ChangeAction.UPDATE)
-_REMOVALS = (ChangeAction.DELETE, ChangeAction.REMOVE)
+_ADDS = (ChangeAction.CREATE, ChangeAction.INSTALL, ChangeAction.UPDATE, ChangeAction.ENABLE)
+_REMOVALS = (ChangeAction.DELETE, ChangeAction.REMOVE, ChangeAction.DISABLE)
 # What an org gets until it writes its own rules. Removing a capability shrinks what agents
 # can do, so it is low risk. Adding or changing one grows it: MCP servers and plugins run
 # arbitrary code with the org's secrets (high); skills and tools are prompt text and vetted
@@ -260,7 +262,11 @@ Applier = Callable[[ApplyContext], Awaitable[dict[str, Any]]]
 
 # Modules that register the built-in appliers, imported on first use so this module never
 # imports the subsystems that depend on it. A new capability adds one line here.
-APPLIER_MODULES = ("nexora.governance.mcp_registry", "nexora.skills.installs")
+APPLIER_MODULES = (
+    "nexora.governance.mcp_registry",
+    "nexora.skills.installs",
+    "nexora.plugins.enablement",
+)
 
 _appliers: dict[tuple[Capability, ChangeAction], Applier] = {}
 _loaded = False

@@ -1,9 +1,9 @@
 """The MCP server registry: which MCP servers an org (or one of its agents) may use.
 
-This is configuration only. Nothing here starts, connects to or checks an MCP server; the
-runtime that launches them comes later and will read these rows (and resolve the secret
-names in `secret_env` at launch). Adding or removing a server is a capability change
-(`mcp.create`, `mcp.delete`) that goes through the org's policy, so it may wait for an admin.
+This is configuration only: `nexora.mcp` starts and connects to the servers, reading these
+rows and resolving the secret names in `secret_env` / `secret_headers` for each run's user.
+Adding or removing a server is a capability change (`mcp.create`, `mcp.delete`) that goes
+through the org's policy, so it may wait for an admin.
 """
 
 from __future__ import annotations
@@ -42,8 +42,22 @@ _RESERVED_ENV = {
     "PYTHONHOME",
     "NODE_OPTIONS",
 }
+# Headers the HTTP transport itself manages; a secret must not replace them.
+_RESERVED_HEADERS = {
+    "host",
+    "content-length",
+    "content-type",
+    "transfer-encoding",
+    "connection",
+    "accept",
+    "mcp-session-id",
+    "mcp-protocol-version",
+}
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
 MAX_ARGS = 64
 MAX_SECRET_ENV = 32
+
+DangerLevel = Literal["safe", "low", "medium", "high", "critical"]
 
 Arg = Annotated[str, Field(max_length=2000)]
 
@@ -59,6 +73,10 @@ class McpServerSpec(BaseModel):
     args: list[Arg] = Field(default_factory=list, max_length=MAX_ARGS)
     url: str | None = Field(default=None, min_length=1, max_length=500)
     secret_env: dict[str, str] = Field(default_factory=dict, max_length=MAX_SECRET_ENV)
+    # HTTP header -> secret name; the secret's value is sent as the header's value as is.
+    secret_headers: dict[str, str] = Field(default_factory=dict, max_length=MAX_SECRET_ENV)
+    # How dangerous a call to any of its tools is, for the tool policy; None means medium.
+    danger: DangerLevel | None = None
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     agent_id: str | None = Field(default=None, min_length=1, max_length=36)
 
@@ -84,6 +102,18 @@ class McpServerSpec(BaseModel):
                 raise ValueError(f"{secret!r} is not a secret name")
         return value
 
+    @field_validator("secret_headers")
+    @classmethod
+    def _secret_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for header, secret in value.items():
+            if not _HEADER_NAME.match(header):
+                raise ValueError(f"{header!r} is not an HTTP header name")
+            if header.lower() in _RESERVED_HEADERS:
+                raise ValueError(f"{header!r} may not be set from a secret")
+            if not _SECRET_NAME.match(secret):
+                raise ValueError(f"{secret!r} is not a secret name")
+        return value
+
     @model_validator(mode="after")
     def _transport_fields(self) -> McpServerSpec:
         if self.transport == "stdio":
@@ -91,11 +121,15 @@ class McpServerSpec(BaseModel):
                 raise ValueError("a stdio server needs a command")
             if self.url is not None:
                 raise ValueError("a stdio server takes a command, not a url")
+            if self.secret_headers:
+                raise ValueError("a stdio server takes secret_env, not secret_headers")
         else:
             if self.url is None:
                 raise ValueError("an http server needs a url")
             if self.command is not None or self.args:
                 raise ValueError("an http server takes a url, not a command or args")
+            if self.secret_env:
+                raise ValueError("an http server takes secret_headers, not secret_env")
         return self
 
 
@@ -168,6 +202,8 @@ async def _apply_create(context: ApplyContext) -> dict[str, Any]:
         args=spec.args,
         url=spec.url,
         secret_env=spec.secret_env,
+        secret_headers=spec.secret_headers,
+        danger=spec.danger,
         timeout_seconds=spec.timeout_seconds,
         enabled=True,
         created_by=context.requested_by,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -66,6 +66,14 @@ async def org_owner(db: AsyncSession, actor: Actor, user_id: str | None = None) 
 def personal_owner(actor: Actor) -> SecretOwner:
     """A member's own secrets, e.g. personal credentials for an MCP server."""
     return SecretOwner(actor.org_id, actor.user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedSecret:
+    """A secret's value as a run uses it, and whether it is the org's or the user's own."""
+
+    value: str = field(repr=False)
+    scope: Literal["org", "user"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +177,14 @@ class SecretStore:
         """`resolve` for several names in one query; names not set are absent from the result.
 
         For callers that need a set of secrets at once, e.g. an MCP server's environment."""
+        found = await self.resolve_scoped(db, org_id, names, user_id)
+        return {name: secret.value for name, secret in found.items()}
+
+    async def resolve_scoped(
+        self, db: AsyncSession, org_id: str, names: Iterable[str], user_id: str | None = None
+    ) -> dict[str, ResolvedSecret]:
+        """`resolve_many`, also saying whose secret each value is: a caller that keeps something
+        alive across runs (an MCP server process) must not share what holds a user's secret."""
         wanted = set(names)
         if not wanted:
             return {}
@@ -182,7 +198,10 @@ class SecretStore:
         for row in rows:
             if row.name not in chosen or row.user_id is not None:
                 chosen[row.name] = row
-        return {name: self._reveal(row) for name, row in chosen.items()}
+        return {
+            name: ResolvedSecret(self._reveal(row), "org" if row.user_id is None else "user")
+            for name, row in chosen.items()
+        }
 
     @staticmethod
     async def _find(db: AsyncSession, owner: SecretOwner, name: str) -> Secret | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, cast
 
@@ -58,6 +58,11 @@ _RETIRE_AFTER_SECONDS = 600.0
 
 
 __all__ = ["ModelInfo", "ModelResolver", "ProbeResult", "ProviderStatus", "ResolvedModel"]
+
+# Providers that plugins add are named `<plugin>__<name>`; no preset or org provider can be.
+PLUGIN_SEPARATOR = "__"
+# Finds the model factory of a plugin provider enabled in an org (`PluginHost.provider`).
+PluginProviders = Callable[[AsyncSession, str, str], Awaitable["Callable[[str], Model] | None"]]
 
 
 class _Family(Protocol):
@@ -139,12 +144,24 @@ class ModelResolver:
         self._entries: dict[tuple[str, str], _Entry] = {}
         self._breakers: dict[tuple[str, str], CircuitBreaker] = {}
         self._retired: list[tuple[float, httpx2.AsyncClient]] = []
+        self.plugin_providers: PluginProviders | None = None
 
     async def resolve(self, db: AsyncSession, org_id: str, ref: str | None) -> ResolvedModel:
         """The model `ref` names in this org; `None` means the org's default model."""
         if ref is None:
             ref = await self.default_ref(db, org_id)
         provider, model_name = parse_ref(ref)
+        if PLUGIN_SEPARATOR in provider:
+            build = (
+                await self.plugin_providers(db, org_id, provider) if self.plugin_providers else None
+            )
+            if build is None:
+                raise ModelNotConfigured(
+                    f"provider {provider!r} comes from a plugin that is not enabled here"
+                )
+            return ResolvedModel(
+                f"{provider}:{model_name}", provider, model_name, build(model_name)
+            )
         config = await self.provider_config(db, org_id, provider)
         await self._close_retired()
         model = self._model_for(org_id, config, model_name)

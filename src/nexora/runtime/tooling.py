@@ -1,5 +1,6 @@
-"""What one run may call and what its tools work with: the agent's tools, its skills and any
-MCP or plugin tools, all behind one ToolPolicy, plus the ToolContext handed to each call."""
+"""What one run may call and what its tools work with: the agent's tools (built-in and from
+the org's enabled plugins), its skills and its MCP servers' tools, all behind one ToolPolicy,
+plus the ToolContext handed to each call."""
 
 from __future__ import annotations
 
@@ -17,14 +18,10 @@ from nexora.tools.policy import RoleRules
 from nexora.tools.registry import ToolRegistry
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
-    from pydantic_ai.toolsets import AbstractToolset
-
+    from nexora.mcp.manager import McpManager
+    from nexora.plugins.host import PluginHost
     from nexora.skills.catalog import SkillCatalog
     from nexora.tools.toolset import CallReporter, GovernedToolset
-
-    ExtraToolsets = Callable[[Run, AgentView], Awaitable[list[AbstractToolset[ToolContext]]]]
 
 
 @dataclass
@@ -33,8 +30,8 @@ class Tooling:
     settings: Settings
     tools: ToolRegistry
     skills: SkillCatalog | None = None
-    # Toolsets from outside Nexora's registry for one run (MCP servers, plugins).
-    extra_toolsets: ExtraToolsets | None = None
+    mcp: McpManager | None = None
+    plugins: PluginHost | None = None
 
     async def for_run(
         self,
@@ -52,16 +49,23 @@ class Tooling:
         from nexora.tools.trace import load_run_trace
 
         skills: list[Any] = []
-        if self.skills is not None:
-            async with self.db.session() as session:
+        plugin_tools: dict[str, Any] = {}
+        async with self.db.session() as session:
+            if self.skills is not None:
                 skills = await visible_skills(self.skills, session, run.org_id, view)
-        specs = self.tools.select(view.config.tools)
+            if self.plugins is not None:
+                plugin_tools = await self.plugins.tools_for(session, run.org_id)
+        specs = self.tools.select(view.config.tools, also=plugin_tools)
         if skills and LOAD_SKILL.name not in view.config.tools:
             specs.append(LOAD_SKILL)
         nexora = SpecToolset(specs)
-        extra = await self.extra_toolsets(run, view) if self.extra_toolsets else []
+        servers = (
+            await self.mcp.toolsets_for(run.org_id, run.user_id, view.config)
+            if self.mcp is not None
+            else []
+        )
         toolset = GovernedToolset(
-            CombinedToolset([nexora, *extra]),
+            CombinedToolset([nexora, *servers]),
             nexora=nexora,
             policy=view.config.tool_policy,
             role_rules=role_rules,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from nexora.tools.base import ToolSpec
@@ -42,12 +42,15 @@ class ToolRegistry:
         self._load()
         return self._tools.get(name)
 
-    def select(self, allowed: Iterable[str]) -> list[ToolSpec[Any]]:
-        """The tools an agent may use; a name nobody registered is an error, not a silent gap."""
+    def select(
+        self, allowed: Iterable[str], also: Mapping[str, ToolSpec[Any]] | None = None
+    ) -> list[ToolSpec[Any]]:
+        """The tools an agent may use, from this registry or `also` (an org's plugin tools);
+        a name nobody registered is an error, not a silent gap."""
         self._load()
         chosen = []
         for name in allowed:
-            spec = self._tools.get(name)
+            spec = self._tools.get(name) or (also or {}).get(name)
             if spec is None:
                 raise UnknownTool(f"the agent allows tool {name!r}, which is not installed")
             chosen.append(spec)

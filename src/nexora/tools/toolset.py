@@ -22,8 +22,9 @@ from nexora.security.verdict import Danger, GuardResult
 from nexora.tools.base import ToolContext, ToolSpec
 from nexora.tools.policy import Decision, Outcome, RoleRules, ToolPolicy, decide
 
-# Tools from outside Nexora (MCP servers) declare no danger of their own.
+# Tools from outside Nexora that declare no danger of their own.
 EXTERNAL_DANGER = Danger.MEDIUM
+DANGER_KEY = "nexora_danger"  # in a tool definition's metadata
 MAX_RETRIES = 2
 
 
@@ -47,7 +48,7 @@ class SpecToolset(AbstractToolset[ToolContext]):
                     name=name,
                     description=spec.description,
                     parameters_json_schema=spec.input_model.model_json_schema(),
-                    metadata={"danger": spec.danger.label},
+                    metadata={DANGER_KEY: spec.danger.label},
                 ),
                 max_retries=MAX_RETRIES,
                 args_validator=self._validators[name],
@@ -68,6 +69,12 @@ class SpecToolset(AbstractToolset[ToolContext]):
         # The validator is the input model's, so the arguments arrive as that model.
         args: BaseModel = tool_args  # type: ignore[assignment]
         return await self.specs[name].run(args, ctx.deps)
+
+
+def declared_danger(definition: ToolDefinition) -> Danger | None:
+    """The level a toolset put in a tool's definition (MCP tools: their approved spec's)."""
+    label = (definition.metadata or {}).get(DANGER_KEY)
+    return Danger.parse(label) if isinstance(label, str) else None
 
 
 class CallReporter(Protocol):
@@ -91,9 +98,7 @@ class GovernedToolset(WrapperToolset[ToolContext]):
         if name in self.nexora.specs:
             guard = self.nexora.assess(name, args, ctx.deps)
         else:
-            declared = (tool.tool_def.metadata or {}).get("danger")
-            danger = Danger.parse(declared) if isinstance(declared, str) else EXTERNAL_DANGER
-            guard = GuardResult(danger=danger)
+            guard = GuardResult(danger=declared_danger(tool.tool_def) or EXTERNAL_DANGER)
         return decide(name, guard, self.policy, self.role_rules)
 
     async def call_tool(

@@ -1,4 +1,4 @@
-"""The MCP server registry (configuration only: nothing here starts a server).
+"""The MCP server registry (configuration only: `nexora.mcp` starts the servers at run time).
 
 Adding and removing servers are capability changes: 201/204 when the org's policy lets them
 apply at once, 202 with an approval id when they wait for an admin.
@@ -32,6 +32,8 @@ class McpServerPublic(BaseModel):
     args: list[Any]
     url: str | None
     secret_env: dict[str, Any]
+    secret_headers: dict[str, Any]
+    danger: str | None
     timeout_seconds: float
     enabled: bool
     created_by: str | None

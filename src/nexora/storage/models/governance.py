@@ -132,6 +132,19 @@ class McpServer(IdMixin, TimestampMixin, OrgScopedMixin, Base):
     args: Mapped[list[Any]] = mapped_column(JSON, default=list)
     url: Mapped[str | None] = mapped_column(String(500), default=None)
     secret_env: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    secret_headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    danger: Mapped[str | None] = mapped_column(String(10), default=None)
     timeout_seconds: Mapped[float] = mapped_column(Float, default=30.0)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[str | None] = mapped_column(String(36), default=None)
+
+
+class PluginEnablement(IdMixin, TimestampMixin, OrgScopedMixin, Base):
+    """A plugin an org has enabled (through capability approval); no row means disabled."""
+
+    __tablename__ = "plugin_enablements"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    name: Mapped[str] = mapped_column(String(100))
+    version: Mapped[str] = mapped_column(String(64))  # the version that was approved
+    enabled_by: Mapped[str | None] = mapped_column(String(36), default=None)
