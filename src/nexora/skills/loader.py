@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nexora.errors import NexoraError
 from nexora.skills.manifest import parse_skill_md
-from nexora.skills.scanner import ScanReport, scan_skill
 from nexora.skills.skill import INSTALL_RECORD, SKILL_FILE, Skill, SkillProblem, SkillSource
+
+if TYPE_CHECKING:
+    from nexora.skills.scanner import ScanReport
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,9 @@ def _load(path: Path, source: SkillSource, *, scan: bool) -> Skill:
 
 def _vetting(path: Path, *, scan: bool) -> tuple[str | None, list[dict[str, Any]]]:
     if scan:
+        # The scanner (and the guards it uses) loads with the first folder to vet.
+        from nexora.skills.scanner import scan_skill
+
         report = scan_skill(path)
         findings = findings_json(report)
         if report.verdict == "block":

@@ -98,7 +98,10 @@ class GovernedToolset(WrapperToolset[ToolContext]):
         if name in self.nexora.specs:
             guard = self.nexora.assess(name, args, ctx.deps)
         else:
-            guard = GuardResult(danger=declared_danger(tool.tool_def) or EXTERNAL_DANGER)
+            from nexora.security.tool_args import check_tool_args
+
+            declared = GuardResult(danger=declared_danger(tool.tool_def) or EXTERNAL_DANGER)
+            guard = declared.merge(check_tool_args(args, ctx.deps.files))
         return decide(name, guard, self.policy, self.role_rules)
 
     async def call_tool(
