@@ -244,4 +244,4 @@ def test_agent_is_offered_only_its_allowed_tools(
         run = ok(admin.post("/api/runs", json={"agent_id": agent_id, "input": "x"}), 201)
         wait_for_run(admin, run["id"])
     offered = [t["function"]["name"] for t in llm.chat_requests[0].json.get("tools", [])]
-    assert offered == ["multiply"]
+    assert offered == ["multiply", "load_skill"]  # the built-in skills come with their loader

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.agents.pool import ActiveAgent
 from nexora.agents.registry import AgentView
 from nexora.config.settings import Settings
+from nexora.governance.runtime_config import TOOL_RULES_BY_ROLE, get_config
 from nexora.storage.db import Database
-from nexora.storage.models import Run
+from nexora.storage.models import Membership, Run
 from nexora.tools.base import ToolContext
 from nexora.tools.policy import RoleRules
 from nexora.tools.registry import ToolRegistry
@@ -35,11 +39,11 @@ class Tooling:
 
     async def for_run(
         self,
+        session: AsyncSession,
         run: Run,
         view: AgentView,
         agent: ActiveAgent,
         reporter: CallReporter,
-        role_rules: RoleRules | None,
     ) -> tuple[GovernedToolset, ToolContext]:
         from pydantic_ai.toolsets import CombinedToolset
 
@@ -48,13 +52,8 @@ class Tooling:
         from nexora.tools.toolset import GovernedToolset, SpecToolset
         from nexora.tools.trace import load_run_trace
 
-        skills: list[Any] = []
-        plugin_tools: dict[str, Any] = {}
-        async with self.db.session() as session:
-            if self.skills is not None:
-                skills = await visible_skills(self.skills, session, run.org_id, view)
-            if self.plugins is not None:
-                plugin_tools = await self.plugins.tools_for(session, run.org_id)
+        skills = await visible_skills(self.skills, session, run.org_id, view) if self.skills else []
+        plugin_tools = await self.plugins.tools_for(session, run.org_id) if self.plugins else {}
         specs = self.tools.select(view.config.tools, also=plugin_tools)
         if skills and LOAD_SKILL.name not in view.config.tools:
             specs.append(LOAD_SKILL)
@@ -68,7 +67,7 @@ class Tooling:
             CombinedToolset([nexora, *servers]),
             nexora=nexora,
             policy=view.config.tool_policy,
-            role_rules=role_rules,
+            role_rules=await role_rules(session, run),
             reporter=reporter,
         )
         context = ToolContext(
@@ -88,3 +87,15 @@ class Tooling:
         )
         attach_skills(context, skills)
         return toolset, context
+
+
+async def role_rules(session: AsyncSession, run: Run) -> RoleRules | None:
+    """The org's tool rules for the role the run's user holds now."""
+    role = await session.scalar(
+        select(Membership.role).where(
+            Membership.org_id == run.org_id, Membership.user_id == run.user_id
+        )
+    )
+    by_role = await get_config(session, run.org_id, TOOL_RULES_BY_ROLE)
+    rules: RoleRules | None = by_role.get(role or "viewer")  # type: ignore[call-overload]
+    return rules

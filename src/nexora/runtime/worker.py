@@ -25,7 +25,7 @@ from nexora.agents.registry import AgentRegistry
 from nexora.errors import NexoraError
 from nexora.governance import tool_approvals
 from nexora.governance.audit import AuditLog
-from nexora.governance.runtime_config import APPROVAL_WAIT_MINUTES, TOOL_RULES_BY_ROLE, get_config
+from nexora.governance.runtime_config import APPROVAL_WAIT_MINUTES, get_config
 from nexora.runtime.bus import EventBus
 from nexora.runtime.events import EventType, RunStatus
 from nexora.runtime.notify import RUN_CANCELLED, RUN_QUEUED, Notifier
@@ -36,7 +36,7 @@ from nexora.runtime.titles import TitleWriter
 from nexora.runtime.tooling import Tooling
 from nexora.runtime.usage import UsageRecorder
 from nexora.storage.base import utcnow
-from nexora.storage.models import Membership, Run
+from nexora.storage.models import Run
 
 if TYPE_CHECKING:
     from pydantic_ai.tools import DeferredToolRequests
@@ -216,16 +216,8 @@ class Worker:
             async with self.deps.queue.db.session() as session:
                 view = await self.deps.agents.for_run(session, run.org_id, run.agent_id)
                 resolved = await self.deps.models.resolve(session, run.org_id, view.config.model)
-                role = await session.scalar(
-                    select(Membership.role).where(
-                        Membership.org_id == run.org_id, Membership.user_id == run.user_id
-                    )
-                )
-                role_rules = (await get_config(session, run.org_id, TOOL_RULES_BY_ROLE)).get(
-                    role or "viewer"  # type: ignore[call-overload]
-                )
-            agent = self.deps.pool.acquire(view)
-            toolset, deps = await self.deps.tooling.for_run(run, view, agent, executor, role_rules)
+                agent = self.deps.pool.acquire(view)
+                toolset, deps = await self.deps.tooling.for_run(session, run, view, agent, executor)
             model = ModelHandle(resolved.provider, resolved.model_name, resolved.model)
             output, state, last_step = await executor.execute(
                 run, lease, agent, model, toolset, deps
