@@ -7,16 +7,15 @@ apply at once, 202 with an approval id when they wait for an admin.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from nexora.api.deps import CurrentActor, DbSession, PlatformDep, RequestInfo
+from nexora.api.pending import PENDING_RESPONSE, pending_response
 from nexora.governance import mcp_registry
-from nexora.governance.capabilities import Risk
-from nexora.governance.capability_changes import ChangeOutcome
 from nexora.governance.mcp_registry import McpServerSpec
 from nexora.storage.models import McpServer
 
@@ -44,23 +43,6 @@ class McpServerPublic(BaseModel):
         return cls.model_validate(server, from_attributes=True)
 
 
-class PendingChange(BaseModel):
-    approval_id: str
-    status: Literal["pending"] = "pending"
-    risk: Risk
-
-
-def _pending(outcome: ChangeOutcome) -> JSONResponse:
-    assert outcome.approval_id is not None
-    body = PendingChange(approval_id=outcome.approval_id, risk=outcome.decision.risk)
-    return JSONResponse(body.model_dump(mode="json"), status_code=202)
-
-
-_PENDING_DOC: dict[int | str, dict[str, Any]] = {
-    202: {"model": PendingChange, "description": "Waiting for an admin's approval."}
-}
-
-
 @router.get("", operation_id="listMcpServers")
 async def list_servers(
     actor: CurrentActor, db: DbSession, agent_id: str | None = Query(default=None, max_length=36)
@@ -77,7 +59,7 @@ async def get_server(server_id: str, actor: CurrentActor, db: DbSession) -> McpS
     "",
     status_code=201,
     response_model=McpServerPublic,
-    responses=_PENDING_DOC,
+    responses=PENDING_RESPONSE,
     operation_id="createMcpServer",
 )
 async def create_server(
@@ -89,16 +71,16 @@ async def create_server(
 ) -> McpServerPublic | JSONResponse:
     outcome = await mcp_registry.request_create(db, actor, body, info, platform.audit)
     if outcome.result is None:  # queued for approval
-        return _pending(outcome)
+        return pending_response(outcome)
     server_id = str(outcome.result["mcp_server_id"])
     return McpServerPublic.of(await mcp_registry.get_server(db, actor, server_id))
 
 
 @router.delete(
-    "/{server_id}", status_code=204, responses=_PENDING_DOC, operation_id="deleteMcpServer"
+    "/{server_id}", status_code=204, responses=PENDING_RESPONSE, operation_id="deleteMcpServer"
 )
 async def delete_server(
     server_id: str, actor: CurrentActor, db: DbSession, platform: PlatformDep, info: RequestInfo
 ) -> Response:
     outcome = await mcp_registry.request_delete(db, actor, server_id, info, platform.audit)
-    return _pending(outcome) if outcome.pending else Response(status_code=204)
+    return pending_response(outcome) if outcome.pending else Response(status_code=204)

@@ -6,15 +6,12 @@ once, 202 with an approval id when they wait for an admin (enabling does, by def
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from nexora.api.deps import CurrentActor, DbSession, PlatformDep, RequestInfo
-from nexora.governance.capabilities import Risk
-from nexora.governance.capability_changes import ChangeOutcome
+from nexora.api.pending import PENDING_RESPONSE, pending_response
 from nexora.plugins import enablement
 from nexora.plugins.enablement import PluginState
 
@@ -36,23 +33,6 @@ class PluginPublic(BaseModel):
         return cls.model_validate(state, from_attributes=True)
 
 
-class PendingChange(BaseModel):
-    approval_id: str
-    status: Literal["pending"] = "pending"
-    risk: Risk
-
-
-_PENDING_DOC: dict[int | str, dict[str, Any]] = {
-    202: {"model": PendingChange, "description": "Waiting for an admin's approval."}
-}
-
-
-def _pending(outcome: ChangeOutcome) -> JSONResponse:
-    assert outcome.approval_id is not None
-    body = PendingChange(approval_id=outcome.approval_id, risk=outcome.decision.risk)
-    return JSONResponse(body.model_dump(mode="json"), status_code=202)
-
-
 @router.get("", operation_id="listPlugins")
 async def list_plugins(
     actor: CurrentActor, db: DbSession, platform: PlatformDep
@@ -64,7 +44,7 @@ async def list_plugins(
 @router.post(
     "/{name}/enable",
     response_model=PluginPublic,
-    responses=_PENDING_DOC,
+    responses=PENDING_RESPONSE,
     operation_id="enablePlugin",
 )
 async def enable_plugin(
@@ -74,14 +54,14 @@ async def enable_plugin(
         db, actor, platform.plugins, name, info, platform.audit
     )
     if outcome.pending:
-        return _pending(outcome)
+        return pending_response(outcome)
     return PluginPublic.of(await enablement.state(db, platform.plugins, actor.org_id, name))
 
 
 @router.post(
     "/{name}/disable",
     response_model=PluginPublic,
-    responses=_PENDING_DOC,
+    responses=PENDING_RESPONSE,
     operation_id="disablePlugin",
 )
 async def disable_plugin(
@@ -89,5 +69,5 @@ async def disable_plugin(
 ) -> PluginPublic | JSONResponse:
     outcome = await enablement.request_disable(db, actor, name, info, platform.audit)
     if outcome.pending:
-        return _pending(outcome)
+        return pending_response(outcome)
     return PluginPublic.of(await enablement.state(db, platform.plugins, actor.org_id, name))

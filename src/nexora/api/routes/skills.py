@@ -18,10 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.api.deps import CurrentActor, DbSession, PlatformDep, RequestInfo
-from nexora.api.routes.mcp_servers import PendingChange
+from nexora.api.pending import PENDING_RESPONSE, pending_response
 from nexora.auth.actor import Actor
 from nexora.errors import NotFound, UnsupportedMediaType
-from nexora.governance.capability_changes import ChangeOutcome
 from nexora.platform import Platform
 from nexora.skills import installs
 from nexora.skills.bundle import BundleLimits, SkillBundle
@@ -112,15 +111,6 @@ def _detail(skill: Skill) -> SkillDetail:
     )
 
 
-def _pending(outcome: ChangeOutcome) -> JSONResponse:
-    assert outcome.approval_id is not None
-    body = PendingChange(approval_id=outcome.approval_id, risk=outcome.decision.risk)
-    return JSONResponse(body.model_dump(mode="json"), status_code=202)
-
-
-_PENDING_DOC: dict[int | str, dict[str, Any]] = {
-    202: {"model": PendingChange, "description": "Waiting for an admin's approval."}
-}
 _INSTALL_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -182,7 +172,7 @@ async def _bundle(request: Request, limits: BundleLimits) -> tuple[SkillBundle, 
     "",
     status_code=201,
     response_model=SkillPublic,
-    responses=_PENDING_DOC,
+    responses=PENDING_RESPONSE,
     operation_id="installSkill",
     openapi_extra=_INSTALL_BODY,
 )
@@ -196,7 +186,7 @@ async def install_skill(
     prepared = await installs.prepare_and_audit(bundle, name, actor, info, platform.audit)
     outcome = await installs.request_install(db, actor, prepared, info, platform.audit)
     if outcome.pending:
-        return _pending(outcome)
+        return pending_response(outcome)
     await sync_org(db, platform.skills, actor.org_id)
     return SkillPublic(
         name=prepared.name,
@@ -207,13 +197,13 @@ async def install_skill(
     )
 
 
-@router.delete("/{name}", status_code=204, responses=_PENDING_DOC, operation_id="removeSkill")
+@router.delete("/{name}", status_code=204, responses=PENDING_RESPONSE, operation_id="removeSkill")
 async def remove_skill(
     name: str, actor: CurrentActor, db: DbSession, platform: PlatformDep, info: RequestInfo
 ) -> Response:
     """Removes an installed org skill; built-in skills cannot be removed (409)."""
     outcome = await installs.request_remove(db, actor, platform.skills, name, info, platform.audit)
     if outcome.pending:
-        return _pending(outcome)
+        return pending_response(outcome)
     await sync_org(db, platform.skills, actor.org_id)
     return Response(status_code=204)
