@@ -72,7 +72,10 @@ class FileGuard:
 
     def inspect(self, path: str) -> PathInfo:
         lexical = self.expand(path)
-        resolved = lexical.resolve(strict=False)
+        try:
+            resolved = lexical.resolve(strict=False)
+        except OSError:  # `/proc/1/root` and other links we may not follow
+            resolved = lexical
         spellings = (lexical.as_posix(), resolved.as_posix())
         sensitive: Reason | None = None
         pattern = self.deny.match(spellings)

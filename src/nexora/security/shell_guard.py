@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import re
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,10 +26,11 @@ from nexora.security.shell_parse import parse_script
 from nexora.security.shell_paths import Cwd, Place, absolute, path_words, sensitive_paths
 from nexora.security.shell_rules import RULES, View, disk_tool
 from nexora.security.shell_unwrap import unwrap
-from nexora.security.shell_words import expand_braces
 from nexora.security.verdict import Danger, GuardResult, Reason, approval, block, note
 
 MAX_DEPTH = 4
+MAX_GLOB_RUNS = 8  # programs a wildcard command name is judged as
+_GLOB = re.compile(r"[*?\[]")
 MAX_LENGTH = 64 * 1024
 _LOG_FILES = re.compile(
     r"(^|/)\.\w*_history$|^/var/log(/|$)|/(wtmp|btmp|lastlog|utmp)$|/audit(/|\.log)"
@@ -96,6 +98,10 @@ class _Judge:
             yield approval(
                 "shell.computed_command", f"the command name {head!r} is only known at run time"
             )
+        if _GLOB.search(head):
+            yield approval(
+                "shell.wildcard_command", f"the command name {head!r} is a wildcard pattern"
+            )
         rebuilt = self._rebuilt(command)
         if rebuilt is not None:
             yield from self.judge(rebuilt, depth + 1).reasons
@@ -117,15 +123,15 @@ class _Judge:
             yield from self._code(language, code)
 
     def _rebuilt(self, command: Command) -> str | None:
-        """The command line again when bash would split or expand the name differently
-        (`$(printf rm)`, `cat${IFS}x`, `{rm,-rf,/}`, `/bin/r?`), to judge what really runs."""
+        """The command line again when the name is a wildcard (`/bin/r?`, `/???/??m`) or
+        holds spaces, to judge what really runs; bash does not re-read quotes in a value."""
         head = command.argv[0]
-        words = expand_braces(head) if head.startswith("{") else [head]
-        if len(words) == 1 and re.search(r"[*?\[]", head) and "/" in head:
-            matches = sorted(glob.glob(head))
-            words = [matches[0]] if matches else words
-        if command.computed or len(words) > 1 or words[0] != head or re.search(r"\s", head):
-            return " ".join([*words, *command.argv[1:]])
+        words = head.split() or [head]
+        if _GLOB.search(head):
+            matches = sorted(glob.glob(head))[:MAX_GLOB_RUNS]
+            return " ; ".join(shlex.join([m, *command.argv[1:]]) for m in matches) or None
+        if len(words) > 1:
+            return shlex.join([*words, *command.argv[1:]])
         return None
 
     def _change_dir(self, command: Command, cwd: Cwd) -> None:
