@@ -12,7 +12,7 @@ from pathlib import Path
 
 from nexora.security.file_guard import FileGuard
 from nexora.security.shell_words import expand_braces
-from nexora.security.verdict import Reason
+from nexora.security.verdict import Danger, Reason, approval, block
 
 SYSTEM_DIRS = (
     "/etc", "/usr", "/bin", "/sbin", "/boot", "/sys", "/lib", "/lib32", "/lib64", "/libx32",
@@ -95,6 +95,9 @@ def place(word: str, files: FileGuard, cwd: Cwd, *, dynamic: bool = False) -> Pl
 
 def _candidates(word: str) -> list[str]:
     """The path-like pieces of a word: `--file=X`, `of=X`, `@X` (curl), `x=@X`, `<X`."""
+    local = _FILE_URL.search(word)
+    if local is not None:  # `curl file:///etc/shadow` reads a local file
+        return [local.group(1)]
     if not word or "://" in word or "\n" in word:
         return []
     found = [] if word.startswith("-") else [word]
@@ -111,19 +114,23 @@ def _candidates(word: str) -> list[str]:
     return [c.split(";", 1)[0] for c in expanded if c and not c.startswith("-")]
 
 
+_FILE_URL = re.compile(r"file:(?://(?:localhost)?)?(/[^\s'\"?#]*)", re.I)
 _PATTERN_FIRST = frozenset({"grep", "egrep", "fgrep", "rg", "ag", "ack", "zgrep", "git-grep"})
 _PATTERN_OPTIONS = frozenset(
     {"-e", "--regexp", "-name", "-iname", "-path", "-ipath", "-regex", "-iregex", "-wholename",
      "-m", "--message", "-g", "--glob", "--include", "--exclude", "-t", "--type"}
 )  # fmt: skip
 _TEXT_ONLY = frozenset({"echo", "printf", ":", "true", "false", "test", "["})
+# They show names, sizes and types, never contents: `ls ~/.ssh` reads no key.
+_METADATA_ONLY = frozenset({"ls", "stat", "du", "tree", "file", "realpath", "readlink", "dirname",
+                            "basename", "exa", "eza"})  # fmt: skip
 
 
 def path_words(argv: list[str]) -> list[str]:
     """The words of a command that can name files: not `grep`'s pattern, `find -name`'s
     glob, a commit message or what `echo` prints (`grep id_rsa notes.txt` reads no key)."""
     name = argv[0].rsplit("/", 1)[-1] if argv else ""
-    if name in _TEXT_ONLY:
+    if name in _TEXT_ONLY or name in _METADATA_ONLY:
         return []
     words: list[str] = [argv[0]] if "/" in argv[0] else []
     pattern_pending = name in _PATTERN_FIRST and not any(
@@ -146,7 +153,8 @@ def path_words(argv: list[str]) -> list[str]:
 
 
 def sensitive_paths(words: list[str], files: FileGuard, cwd: Cwd) -> list[Reason]:
-    """Deny-list and protected-dir findings for every path a list of words names."""
+    """Deny-list and protected-dir findings for every path a list of words names, and for
+    wildcards and unresolved words that could name one (`~/.ss*/id_*`, `$D/.ssh/id_rsa`)."""
     reasons: list[Reason] = []
     seen: set[str] = set()
     for word in words:
@@ -159,7 +167,69 @@ def sensitive_paths(words: list[str], files: FileGuard, cwd: Cwd) -> list[Reason
                 info = files.inspect(key)
                 if info.sensitive is not None:
                     reasons.append(info.sensitive)
+            reasons.extend(_could_name(candidate, files, cwd))
     return reasons
+
+
+_UNKNOWN = re.compile(r"\$\{[^}]*\}|\$\([^)]*\)|\$\w+|\$[@*#?$!0-9-]|`[^`]*`")
+
+
+def _could_name(candidate: str, files: FileGuard, cwd: Cwd) -> list[Reason]:
+    unknown = _UNKNOWN.search(candidate) is not None
+    if not unknown and not _GLOB.search(candidate):
+        return []
+    text = _UNKNOWN.sub("\0", candidate)
+    floating = text.startswith("\0")
+    pattern = text if floating else absolute(text, files, cwd).as_posix()
+    fixed = re.split(r"[*?\[\0]", pattern, maxsplit=1)[0].rsplit("/", 1)[0]
+    literal = len(re.sub(r"[*?/\0]|\[[^\]]*\]", "", pattern[len(fixed) :]))
+    regex = re.compile(_wildcard_regex(pattern), re.I)
+    hit = next((src for src, path in files.deny.example_paths if regex.fullmatch(path)), None)
+    name = pattern.rsplit("/", 1)[-1]
+    if hit is None and not unknown and literal >= 2 and _GLOB.search(name):
+        name_regex = re.compile(_wildcard_regex(name), re.I)
+        hit = next((src for src, n in files.deny.example_names if name_regex.fullmatch(n)), None)
+    if hit is None:
+        return []
+    if unknown:
+        if literal < 4:
+            return []
+        return [
+            approval(
+                "shell.hidden_path",
+                f"{candidate} is only known at run time and could name a protected file ({hit!r})",
+            )
+        ]
+    message = f"{candidate} is a wildcard that reaches protected files ({hit!r})"
+    if literal >= 3:
+        return [block("file.denied", message, Danger.CRITICAL)]
+    return [approval("shell.wildcard_path", message)]
+
+
+def _wildcard_regex(pattern: str) -> str:
+    """Shell wildcards as a regex: `*`, `?` and `[...]` stay within a folder; an unknown
+    expansion (NUL here) may hold anything, slashes included."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        close = pattern.find("]", i + 2) if char == "[" else -1
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "\0":
+            out.append(".*")
+        elif close != -1:
+            body = pattern[i + 1 : close]
+            negate = body[:1] in {"!", "^"}
+            body = re.sub(r"([\\\]^])", r"\\\1", body[1:] if negate else body)
+            out.append(f"[{'^' if negate else ''}{body}]")
+            i = close
+        else:
+            out.append(re.escape(char))
+        i += 1
+    return "".join(out)
 
 
 def _spellings(candidate: str, files: FileGuard, cwd: Cwd) -> list[Path]:
@@ -169,3 +239,25 @@ def _spellings(candidate: str, files: FileGuard, cwd: Cwd) -> list[Path]:
     matches = [Path(m) for m in glob.iglob(pattern, include_hidden=True)][:MAX_GLOB_MATCHES]
     fixed = pattern[: _GLOB.search(pattern).start()].rsplit("/", 1)[0]  # type: ignore[union-attr]
     return [*matches, Path(fixed or "/")] if "/" in candidate else matches
+
+
+# Written to, these files run code later, outside any guard.
+STARTUP_FILES = re.compile(
+    r"/\.(bash(rc|_profile|_login|_logout)|profile|zshrc|zprofile|zshenv|zlogin|kshrc|cshrc"
+    r"|tcshrc|xinitrc|xprofile|xsessionrc|inputrc|pam_environment)$"
+    r"|/\.config/(autostart|systemd/user|environment\.d|fish/conf\.d|fish/config\.fish)(/|$)"
+    r"|/\.local/share/systemd/user(/|$)|/Library/Launch(Agents|Daemons)(/|$)"
+    r"|/\.ssh/(authorized_keys2?|rc|config)$|/\.git/(hooks(/|$)|config$)"
+    r"|^/etc/(cron|profile|bash\.bashrc|rc\.local|init\.d|systemd|xdg/autostart|ld\.so\.preload)"
+    r"|^/var/spool/cron(/|$)"
+)
+
+
+def persistence_target(path: str) -> Reason | None:
+    if STARTUP_FILES.search(path):
+        return approval(
+            "shell.persistence",
+            f"writes {path}, which runs code at the next login, boot or commit",
+            Danger.HIGH,
+        )
+    return None
