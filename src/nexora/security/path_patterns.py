@@ -156,6 +156,32 @@ def _home_variants(pattern: str, home: Path) -> list[str]:
     return [pattern]
 
 
+def wildcard_regex(pattern: str) -> str:
+    """Shell wildcards as a regex: `*`, `?` and `[...]` stay within a folder; an unknown
+    expansion (NUL here) may hold anything, slashes included."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        close = pattern.find("]", i + 2) if char == "[" else -1
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "\0":
+            out.append(".*")
+        elif close != -1:
+            body = pattern[i + 1 : close]
+            negate = body[:1] in {"!", "^"}
+            body = re.sub(r"([\\\]^])", r"\\\1", body[1:] if negate else body)
+            out.append(f"[{'^' if negate else ''}{body}]")
+            i = close
+        else:
+            out.append(re.escape(char))
+        i += 1
+    return "".join(out)
+
+
 def _concrete(glob: str) -> str:
     return glob.replace("**", "x").replace("*", "x").replace("?", "x")
 
@@ -194,6 +220,17 @@ class DenyList:
         self.example_names = tuple(
             (c.source, _concrete(c.source)) for c in compiled if c.basename_only
         )
+
+    def reachable(self, pattern: str, *, names: bool = True) -> str | None:
+        """The deny pattern a wildcard path could reach (`~/.ss*/id_*`), NUL standing for
+        an unknown expansion; `names` also tries its last part against file-name patterns."""
+        regex = re.compile(wildcard_regex(pattern), re.I)
+        hit = next((src for src, path in self.example_paths if regex.fullmatch(path)), None)
+        name = pattern.rsplit("/", 1)[-1]
+        if hit is None and names and re.search(r"[*?\[]", name):
+            name_regex = re.compile(wildcard_regex(name), re.I)
+            hit = next((src for src, n in self.example_names if name_regex.fullmatch(n)), None)
+        return hit
 
     def match(self, paths: Sequence[str]) -> str | None:
         """The first pattern any spelling of the path (lexical, resolved) matches."""

@@ -183,12 +183,7 @@ def _could_name(candidate: str, files: FileGuard, cwd: Cwd) -> list[Reason]:
     pattern = text if floating else absolute(text, files, cwd).as_posix()
     fixed = re.split(r"[*?\[\0]", pattern, maxsplit=1)[0].rsplit("/", 1)[0]
     literal = len(re.sub(r"[*?/\0]|\[[^\]]*\]", "", pattern[len(fixed) :]))
-    regex = re.compile(_wildcard_regex(pattern), re.I)
-    hit = next((src for src, path in files.deny.example_paths if regex.fullmatch(path)), None)
-    name = pattern.rsplit("/", 1)[-1]
-    if hit is None and not unknown and literal >= 2 and _GLOB.search(name):
-        name_regex = re.compile(_wildcard_regex(name), re.I)
-        hit = next((src for src, n in files.deny.example_names if name_regex.fullmatch(n)), None)
+    hit = files.deny.reachable(pattern, names=not unknown and literal >= 2)
     if hit is None:
         return []
     if unknown:
@@ -204,32 +199,6 @@ def _could_name(candidate: str, files: FileGuard, cwd: Cwd) -> list[Reason]:
     if literal >= 3:
         return [block("file.denied", message, Danger.CRITICAL)]
     return [approval("shell.wildcard_path", message)]
-
-
-def _wildcard_regex(pattern: str) -> str:
-    """Shell wildcards as a regex: `*`, `?` and `[...]` stay within a folder; an unknown
-    expansion (NUL here) may hold anything, slashes included."""
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        char = pattern[i]
-        close = pattern.find("]", i + 2) if char == "[" else -1
-        if char == "*":
-            out.append("[^/]*")
-        elif char == "?":
-            out.append("[^/]")
-        elif char == "\0":
-            out.append(".*")
-        elif close != -1:
-            body = pattern[i + 1 : close]
-            negate = body[:1] in {"!", "^"}
-            body = re.sub(r"([\\\]^])", r"\\\1", body[1:] if negate else body)
-            out.append(f"[{'^' if negate else ''}{body}]")
-            i = close
-        else:
-            out.append(re.escape(char))
-        i += 1
-    return "".join(out)
 
 
 def _spellings(candidate: str, files: FileGuard, cwd: Cwd) -> list[Path]:

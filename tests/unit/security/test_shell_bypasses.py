@@ -76,7 +76,7 @@ def test_commands_hidden_in_expansions_hooks_and_programs_are_judged(
         ("/???/??m -rf ~", "shell.wildcard_command"),
         ("vim -c ':!sh'", "shell.shell_escape"),
         ("perl -e 'exec \"/bin/sh\"'", "shell.shell_escape"),
-        ("awk 'BEGIN { print \"rm -rf ~\" | \"sh\" }'", "shell.shell_escape"),
+        ('awk \'BEGIN { print "rm -rf ~" | "sh" }\'', "shell.shell_escape"),
         ("cat ~/.ss*/id_*", "file.denied"),
         ("cat /home/*/.ssh/id_*", "file.denied"),
         ("cat ~/.*rc", "file.denied"),
@@ -94,7 +94,7 @@ def test_commands_hidden_in_expansions_hooks_and_programs_are_judged(
         ("cp hook.sh .git/hooks/pre-commit", "shell.persistence"),
         ("killall5 -9", "shell.kill_all"),
         ("set +o history", "shell.history_tamper"),
-        ("echo \"$AWS_SECRET_ACCESS_KEY\"", "shell.secret_print"),
+        ('echo "$AWS_SECRET_ACCESS_KEY"', "shell.secret_print"),
         ("ps auxe", "shell.env_dump"),
         ("awk 'BEGIN { for (k in ENVIRON) print k, ENVIRON[k] }'", "shell.env_dump"),
         ("node -p process.env", "shell.env_dump"),
@@ -139,7 +139,7 @@ def test_red_team_findings_have_a_rule(command: str, rule: str, files: FileGuard
         "ps -ef | grep nginx",
         "if [ -f package.json ]; then npm install; fi",
         'IFS=, read -r name email <<< "ada,ada@example.com"',
-        "echo '{\"a\":1,\"b\":2}'",
+        'echo \'{"a":1,"b":2}\'',
     ],
 )
 def test_everyday_look_alikes_pass(command: str, files: FileGuard) -> None:
