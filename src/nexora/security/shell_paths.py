@@ -51,10 +51,15 @@ def _under(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
-def absolute(word: str, files: FileGuard, cwd: Cwd) -> Path:
+def joined(word: str, cwd: Cwd) -> str:
+    """The word from the current folder, `..` left for the file guard to judge both ways."""
     if word.startswith(("/", "~", "$HOME", "${HOME}")):
-        return files.expand(word)
-    return files.expand(f"{cwd.path.as_posix()}/{word}")
+        return word
+    return f"{cwd.path.as_posix()}/{word}"
+
+
+def absolute(word: str, files: FileGuard, cwd: Cwd) -> Path:
+    return files.expand(joined(word, cwd))
 
 
 def place(word: str, files: FileGuard, cwd: Cwd, *, dynamic: bool = False) -> Place:
@@ -159,8 +164,7 @@ def sensitive_paths(words: list[str], files: FileGuard, cwd: Cwd) -> list[Reason
     seen: set[str] = set()
     for word in words:
         for candidate in _candidates(word):
-            for path in _spellings(candidate, files, cwd):
-                key = path.as_posix()
+            for key in _spellings(candidate, files, cwd):
                 if key in seen:
                     continue
                 seen.add(key)
@@ -201,13 +205,13 @@ def _could_name(candidate: str, files: FileGuard, cwd: Cwd) -> list[Reason]:
     return [approval("shell.wildcard_path", message)]
 
 
-def _spellings(candidate: str, files: FileGuard, cwd: Cwd) -> list[Path]:
+def _spellings(candidate: str, files: FileGuard, cwd: Cwd) -> list[str]:
     if not _GLOB.search(candidate):
-        return [absolute(candidate, files, cwd)]
+        return [joined(candidate, cwd)]
     pattern = absolute(candidate, files, cwd).as_posix()
-    matches = [Path(m) for m in glob.iglob(pattern, include_hidden=True)][:MAX_GLOB_MATCHES]
+    matches = list(glob.iglob(pattern, include_hidden=True))[:MAX_GLOB_MATCHES]
     fixed = pattern[: _GLOB.search(pattern).start()].rsplit("/", 1)[0]  # type: ignore[union-attr]
-    return [*matches, Path(fixed or "/")] if "/" in candidate else matches
+    return [*matches, fixed or "/"] if "/" in candidate else matches
 
 
 # Written to, these files run code later, outside any guard.
