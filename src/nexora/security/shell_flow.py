@@ -133,9 +133,25 @@ def _xargs_rules(pipeline: Pipeline, judge: PayloadJudge) -> Iterator[Reason]:
 
 
 def _heredoc_rules(command: Command, judge: PayloadJudge) -> Iterator[Reason]:
+    """Code a shell or interpreter reads from a here-document, a here-string or a process
+    substitution (`sh < <(echo ...)`); and `xargs rm <<< /`, whose arguments come so."""
     runner = _stdin_runner(command)
     if runner is not None and command.stdin_text is not None:
         yield from judge(runner.language, command.stdin_text).reasons
+    if runner is not None and any(r.op == "<" for r in command.redirects):
+        for pipeline in command.substitutions:
+            text = static_output(pipeline)
+            if text is None:
+                yield approval(
+                    "shell.stdin_exec", f"feeds {runner.language} code only known at run time"
+                )
+            else:
+                yield from judge(runner.language, text).reasons
+    if command.name == "xargs" and command.stdin_text is not None:
+        feeder = Command(argv=["echo", command.stdin_text.rstrip("\n")], dynamic=[False, False])
+        yield from _xargs_rules(
+            [[feeder], [Command(argv=command.argv, dynamic=command.dynamic)]], judge
+        )
 
 
 def _substitution_rules(command: Command) -> Iterator[Reason]:

@@ -85,7 +85,10 @@ def _git(args: list[str], found: Hooked) -> None:
         key, _, value = setting.partition("=")
         git_setting(key, value, found)
     words = [a for a in args if not a.startswith("-")]
-    sub = next((a for a in args if not a.startswith("-") and "=" not in a), "")
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        i += 2 if args[i] in {"-C", "-c", "--git-dir", "--work-tree", "--namespace"} else 1
+    sub = args[i] if i < len(args) else ""
     if sub == "config":
         values = words[words.index("config") + 1 :]
         for key, value in itertools.pairwise(values):

@@ -145,6 +145,26 @@ def write_targets(view: View, targets: list[tuple[str, bool]]) -> Iterator[Reaso
             )
 
 
+@rule("ln")
+def _link(view: View) -> Iterator[Reason]:
+    """`ln -s /etc/passwd p; echo x >> p`: later writes through the link land on the target,
+    which the guard cannot see once the name is an innocent one in the workspace."""
+    operands = view.operands()
+    if len(operands) < 2:
+        return
+    for word, dynamic in operands[:-1]:
+        where = view.where(word, dynamic)
+        target = absolute(word, view.files, view.cwd).as_posix()
+        if where in {Place.ROOT, Place.HOME, Place.DEVICE} or target.startswith(_LINK_GUARDED):
+            yield approval(
+                "shell.link_outside",
+                f"links {operands[-1][0]} to {word}; writes through it change that file",
+            )
+
+
+_LINK_GUARDED = ("/etc/", "/boot/", "/root/", "/var/spool/", "/proc/", "/sys/", "/usr/")
+
+
 @rule("dd")
 def _dd(view: View) -> Iterator[Reason]:
     for arg in view.args:
