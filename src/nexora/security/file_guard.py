@@ -9,13 +9,16 @@ bounds except for the workspace it contains.
 from __future__ import annotations
 
 import os
+import pwd
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nexora.errors import Forbidden
+from nexora.security.file_links import ProtectedInodes
 from nexora.security.path_patterns import DEFAULT_DENY, DenyList
 from nexora.security.verdict import Danger, GuardResult, Reason, block, note
 
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
     from nexora.config.settings import Settings
 
 _HOME_PREFIX = re.compile(r"^(?:~|\$HOME|\$\{HOME\})(?=/|$)")
+_USER_HOME = re.compile(r"^~([A-Za-z_][\w.-]*\$?|\+)(?=/|$)")  # `~root`, `~+` (the cwd)
 
 
 class PathDenied(Forbidden):
@@ -41,6 +45,18 @@ class PathInfo:
     resolved: Path  # symlinks followed
     sensitive: Reason | None  # the deny list or a protected dir: never allowed
     inside: bool  # within the workspace or an extra root
+
+
+def _user_home(user: str, workspace: Path, *, usual: bool) -> str:
+    if user == "+":
+        return workspace.as_posix()
+    fallback = "/root" if user == "root" else f"/home/{user}"
+    if usual:
+        return fallback
+    try:
+        return pwd.getpwnam(user).pw_dir
+    except KeyError:  # unknown here; the usual place on the machine that runs it
+        return fallback
 
 
 def _within(path: Path, root: Path) -> bool:
@@ -64,20 +80,38 @@ class FileGuard:
         self.protected = tuple(p.expanduser().resolve() for p in protected)
         # Readable, never writable, even inside `protected` (the agent's skill folders).
         self.read_roots = tuple(p.expanduser().resolve() for p in read_roots)
+        self.linked = ProtectedInodes(deny, self.home, self.protected)
 
     def expand(self, path: str) -> Path:
-        """`~` and `$HOME` become the home folder; relative paths start at the workspace."""
+        """`~`, `~user` and `$HOME` become home folders; relative paths start at the
+        workspace; `..` is collapsed (see `spellings` for the form that keeps it)."""
+        # POSIX keeps a leading `//`; the kernel treats it as `/`, and so must the patterns.
+        return Path("/" + os.path.normpath(self._absolute(path)).lstrip("/"))
+
+    def _absolute(self, path: str, *, usual_homes: bool = False) -> str:
         expanded = _HOME_PREFIX.sub(lambda _: self.home.as_posix(), path)
+        expanded = _USER_HOME.sub(
+            lambda m: _user_home(m.group(1), self.workspace, usual=usual_homes), expanded
+        )
         if not expanded.startswith("/"):
             expanded = f"{self.workspace.as_posix()}/{expanded}"
-        # POSIX keeps a leading `//`; the kernel treats it as `/`, and so must the patterns.
-        return Path("/" + os.path.normpath(expanded).lstrip("/"))
+        return expanded
+
+    def _unfolded(self, path: str) -> str:
+        """The path with `..` kept: `/proc/self/cwd/../../x` climbs from wherever the link
+        leads, not from `/proc/self`, so the prefix it names must be judged as written."""
+        # `~user` as /home/user here, where the home patterns look, whatever passwd says.
+        parts = [p for p in self._absolute(path, usual_homes=True).split("/") if p not in {"", "."}]
+        return "/" + "/".join(parts)
 
     def inspect(self, path: str, *, write: bool = False) -> PathInfo:
         lexical = self.expand(path)
-        resolved = lexical.resolve(strict=False)
+        try:
+            resolved = lexical.resolve(strict=False)
+        except OSError:  # `/proc/1/root` and other links we may not follow
+            resolved = lexical
         readable = not write and any(_within(resolved, root) for root in self.read_roots)
-        spellings = (lexical.as_posix(), resolved.as_posix())
+        spellings = (lexical.as_posix(), resolved.as_posix(), self._unfolded(path))
         sensitive: Reason | None = None
         pattern = self.deny.match(spellings)
         if pattern is not None:
@@ -88,9 +122,20 @@ class FileGuard:
             sensitive = block(
                 "file.protected", f"{path} is inside Nexora's own data directory", Danger.CRITICAL
             )
+        elif self._hard_link_to_protected(resolved):
+            sensitive = block(
+                "file.hardlink", f"{path} is another name for a protected file", Danger.CRITICAL
+            )
         roots = (self.workspace, *self.extra_roots)
         inside = readable or any(_within(resolved, root) for root in roots)
         return PathInfo(lexical, resolved, sensitive, inside)
+
+    def _hard_link_to_protected(self, path: Path) -> bool:
+        try:
+            status = path.stat()
+        except OSError:
+            return False
+        return stat.S_ISREG(status.st_mode) and status.st_nlink > 1 and self.linked.holds(status)
 
     def _in_protected(self, path: Path) -> bool:
         for root in self.protected:

@@ -28,6 +28,20 @@ DEFAULT_DENY: tuple[str, ...] = (
     "~/.kube/config",
     "~/.docker/config.json",
     "~/.config/gh/hosts.yml",
+    "~/.config/hub",
+    "~/.config/rclone/**",
+    "~/.config/doctl/**",
+    "~/.oci/**",
+    "~/.s3cfg",
+    "~/.boto",
+    "~/.databrickscfg",
+    "~/.vault-token",
+    "~/.terraform.d/credentials.tfrc.json",
+    "~/.dockercfg",
+    "~/.my.cnf",
+    # containers' and clusters' mounted secrets
+    "/var/run/secrets/**",
+    "/run/secrets/**",
     # key material, wherever it lies
     "*.pem",
     "*.key",
@@ -39,6 +53,7 @@ DEFAULT_DENY: tuple[str, ...] = (
     "*.pfx",
     "*.keystore",
     "*.jks",
+    "*.kdbx",
     # package-registry and service tokens
     "~/.netrc",
     "~/.pgpass",
@@ -46,6 +61,17 @@ DEFAULT_DENY: tuple[str, ...] = (
     "~/.npmrc",
     "~/.pypirc",
     "~/.config/pip/pip.conf",
+    "~/.cargo/credentials",
+    "~/.cargo/credentials.toml",
+    "~/.gem/credentials",
+    "~/.m2/settings.xml",
+    "~/.gradle/gradle.properties",
+    "~/.composer/auth.json",
+    "~/.config/composer/auth.json",
+    # shell and REPL histories: passwords and tokens typed on command lines
+    "~/.*_history",
+    "~/.histfile",
+    "~/.lesshst",
     # environment files hold API keys by convention
     ".env",
     ".env.*",
@@ -59,6 +85,11 @@ DEFAULT_DENY: tuple[str, ...] = (
     "/etc/ssh/ssh_host_*",
     "/proc/*/environ",
     "/proc/*/mem",
+    "/proc/*/root/**",
+    "/proc/*/cwd/**",
+    "/proc/*/fd/**",
+    "/proc/*/map_files/**",
+    "/etc/ssl/private/**",
     "/proc/self/**",
     "/proc/thread-self/**",
     # browsers' saved passwords and cookies
@@ -75,6 +106,14 @@ DEFAULT_DENY: tuple[str, ...] = (
 
 # Templates of environment files are committed to repositories and hold no secrets.
 ENV_TEMPLATES = frozenset({".env.example", ".env.sample", ".env.template", ".env.dist"})
+
+_TEMPLATE_SUFFIXES = (".example", ".sample", ".template", ".dist", ".tmpl")
+
+
+def is_env_template(name: str) -> bool:
+    """`.env.example`, `.env.local.sample`: committed templates without values."""
+    return name in ENV_TEMPLATES or (name.startswith(".env") and name.endswith(_TEMPLATE_SUFFIXES))
+
 
 _OTHER_HOMES = ("/home/*", "/root", "/Users/*")
 
@@ -117,6 +156,45 @@ def _home_variants(pattern: str, home: Path) -> list[str]:
     return [pattern]
 
 
+def wildcard_regex(pattern: str) -> str:
+    """Shell wildcards as a regex: `*`, `?` and `[...]` stay within a folder; an unknown
+    expansion (NUL here) may hold anything, slashes included."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        close = pattern.find("]", i + 2) if char == "[" else -1
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "\0":
+            out.append(".*")
+        elif close != -1:
+            body = pattern[i + 1 : close]
+            negate = body[:1] in {"!", "^"}
+            body = re.sub(r"([\\\]^])", r"\\\1", body[1:] if negate else body)
+            out.append(f"[{'^' if negate else ''}{body}]")
+            i = close
+        else:
+            out.append(re.escape(char))
+        i += 1
+    return "".join(out)
+
+
+def _concrete(glob: str) -> str:
+    return glob.replace("**", "x").replace("*", "x").replace("?", "x")
+
+
+def _examples(regex: str) -> list[str]:
+    """A path a compiled pattern matches (and one inside it when it covers a folder)."""
+    body = regex.removeprefix("^").removesuffix("$")
+    folder = body.endswith("(?:/.*)?")
+    body = body.removesuffix("(?:/.*)?").replace(".*", "x").replace("[^/]*", "x")
+    body = body.replace("[^/]", "x").replace("\\", "")
+    return [body, f"{body}/id_rsa"] if folder else [body]
+
+
 class DenyList:
     """Compiled deny patterns; `match` names the pattern a path falls under, if any."""
 
@@ -132,6 +210,27 @@ class DenyList:
                 regex = re.compile(_translate(variant.lower().rstrip("/") or "/"))
                 compiled.append(_Compiled(source, regex, basename_only=False))
         self._patterns = tuple(compiled)
+        # One concrete path or name per pattern, for asking whether a wildcard could reach it.
+        self.example_paths = tuple(
+            (c.source, example)
+            for c in compiled
+            if not c.basename_only
+            for example in _examples(c.regex.pattern)
+        )
+        self.example_names = tuple(
+            (c.source, _concrete(c.source)) for c in compiled if c.basename_only
+        )
+
+    def reachable(self, pattern: str, *, names: bool = True) -> str | None:
+        """The deny pattern a wildcard path could reach (`~/.ss*/id_*`), NUL standing for
+        an unknown expansion; `names` also tries its last part against file-name patterns."""
+        regex = re.compile(wildcard_regex(pattern), re.I)
+        hit = next((src for src, path in self.example_paths if regex.fullmatch(path)), None)
+        name = pattern.rsplit("/", 1)[-1]
+        if hit is None and names and re.search(r"[*?\[]", name):
+            name_regex = re.compile(wildcard_regex(name), re.I)
+            hit = next((src for src, n in self.example_names if name_regex.fullmatch(n)), None)
+        return hit
 
     def match(self, paths: Sequence[str]) -> str | None:
         """The first pattern any spelling of the path (lexical, resolved) matches."""
@@ -139,7 +238,7 @@ class DenyList:
             lowered = path.lower()
             name = lowered.rsplit("/", 1)[-1]
             for pattern in self._patterns:
-                if pattern.basename_only and name in ENV_TEMPLATES:
+                if pattern.basename_only and is_env_template(name):
                     continue
                 if pattern.regex.match(name if pattern.basename_only else lowered):
                     return pattern.source

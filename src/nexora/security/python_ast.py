@@ -19,6 +19,7 @@ from nexora.security.python_names import Scope, Target
 from nexora.security.python_rules import (
     ESCAPE_ATTRIBUTES,
     HIDDEN_FORBIDDEN,
+    MUST_BE_CALLED,
     NATIVE_IMPORTS,
     CallKind,
     canonical,
@@ -40,6 +41,7 @@ def analyse(code: str) -> PythonFacts:
     return analyser.facts
 
 
+_TYPE_CHECKS = frozenset({"builtins.isinstance", "builtins.issubclass", "builtins.callable"})
 _ENV_SAFE_METHODS = frozenset({"get", "setdefault", "pop", "update", "copy", "__contains__"})
 
 
@@ -162,7 +164,11 @@ class _Analyser(CallJudge):
     visit_AsyncFor = visit_For
 
     def visit_While(self, node: ast.While) -> None:
+        test = node.test
+        endless = isinstance(test, ast.Constant) and bool(test.value)
+        self.endless += endless
         self._loop(node, None)
+        self.endless -= endless
 
     def visit_comprehension(self, node: ast.comprehension) -> None:
         self._bind_target(node.target, None)
@@ -197,6 +203,21 @@ class _Analyser(CallJudge):
             self.add(node, block("python.obfuscated_call", message))
         if target.name == "os.environ":
             self._check_environ_use(node)
+        if classify(target.name) in MUST_BE_CALLED and self._passed_along(node):
+            message = f"passes {target.name} along as a value; what it will run is out of sight"
+            self.add(node, approval("python.indirect_call", message))
+
+    def _passed_along(self, node: ast.expr) -> bool:
+        """`f(os.system)`, `[os.system]`, `{'r': os.system}`, `target=os.system`, a default."""
+        parent = self.parents.get(node)
+        if isinstance(parent, ast.Call):
+            if node is parent.func:
+                return False
+            return self.names.qualname(parent.func) not in _TYPE_CHECKS
+        return isinstance(
+            parent,
+            ast.List | ast.Tuple | ast.Set | ast.Dict | ast.keyword | ast.arguments | ast.Return,
+        )
 
     def _report_unresolved(self) -> None:
         for node, unresolved in self.names.unresolved:
@@ -336,4 +357,8 @@ _HANDLERS = {
     CallKind.FILE_COPY: _Analyser._file_copy,
     CallKind.ENV_READ: _Analyser._env_read,
     CallKind.INTROSPECTION: _Analyser._introspection,
+    CallKind.SIGNAL: _Analyser._signal,
+    CallKind.FORK: _Analyser._fork,
+    CallKind.LISTENER: _Analyser._listener,
+    CallKind.LOADER: _Analyser._loader,
 }

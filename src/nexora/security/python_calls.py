@@ -7,6 +7,7 @@ The base of the analyser in `python_ast`: the state both share, and one handler 
 from __future__ import annotations
 
 import ast
+import re
 import shlex
 
 from nexora.security.python_facts import CommandUse, PathUse, PythonFacts, Signal
@@ -14,9 +15,13 @@ from nexora.security.python_names import Resolver, Scope
 from nexora.security.python_paths import is_system_path
 from nexora.security.verdict import Danger, Reason, approval, block, note
 
-PLACEHOLDER = "ARGUMENT"  # stands for an argument only known at run time
+PLACEHOLDER = "ARGUMENT"
+_FILE_URL = re.compile(
+    r"^file:(?://(?:localhost)?)?(/.*)$", re.I
+)  # stands for an argument only known at run time
 
 _WRITE_MODES = frozenset("wax+")
+_MOVES = frozenset({"shutil.move", "os.rename", "os.replace"})  # the source is gone after
 _PATH_METHODS = {
     "read_text": False,
     "read_bytes": False,
@@ -39,6 +44,7 @@ class CallJudge(ast.NodeVisitor):
         self.depth = depth
         self.fixed_line = line  # code run by exec() reports the exec() call's line
         self.loops = 0
+        self.endless = 0  # `while True:` loops around the current node
         self.parents: dict[ast.AST, ast.AST] = {}
 
     def run(self, tree: ast.AST) -> None:
@@ -167,6 +173,11 @@ class CallJudge(ast.NodeVisitor):
 
     def _network(self, node: ast.Call, name: str) -> None:
         self.facts.signal(Signal.NETWORK, self.line(node))
+        (url,) = self._args(node, "url")
+        folded = None if url is None else self.names.fold_str(url)
+        local = None if folded is None else _FILE_URL.match(str(folded.value))
+        if local is not None:  # urlopen('file:///etc/shadow') reads a local file
+            self.facts.paths.append(PathUse(self.line(node), local.group(1), False, name))
 
     def _file_open(self, node: ast.Call, name: str) -> None:
         first, mode = self._args(node, "file", "mode")
@@ -185,7 +196,7 @@ class CallJudge(ast.NodeVisitor):
 
     def _file_copy(self, node: ast.Call, name: str) -> None:
         source, destination = self._args(node, "src", "dst")
-        for expr, write in ((source, name == "shutil.move"), (destination, True)):
+        for expr, write in ((source, name in _MOVES), (destination, True)):
             path = None if expr is None else self.names.path(expr)
             if path is not None:
                 self.facts.paths.append(PathUse(self.line(node), path, write, name))
@@ -194,6 +205,27 @@ class CallJudge(ast.NodeVisitor):
         (key,) = self._args(node, "key")
         if self.loops and key is not None and self.names.fold_str(key) is None:
             self._env_dump(node)
+
+    def _signal(self, node: ast.Call, name: str) -> None:
+        (pid,) = self._args(node, "pid")
+        folded = None if pid is None else self.names.folder.fold(pid)
+        if folded is not None and folded.value in {-1, 0, 1}:
+            message = f"{name}({folded.value}, ...) signals every process or init"
+            self.add(node, block("python.kill_all", message))
+            return
+        self.add(node, approval("python.kill", f"{name}() stops other processes", Danger.MEDIUM))
+
+    def _fork(self, node: ast.Call, name: str) -> None:
+        if self.endless:
+            self.add(node, block("python.fork_bomb", f"{name}() in an endless loop: a fork bomb"))
+
+    def _listener(self, node: ast.Call, name: str) -> None:
+        message = f"{name}() listens for network connections and serves files or calls"
+        self.add(node, approval("python.listener", message))
+
+    def _loader(self, node: ast.Call, name: str) -> None:
+        message = f"{name}() loads a module past the import statement; what it runs is hidden"
+        self.add(node, approval("python.dynamic_import", message))
 
     def _introspection(self, node: ast.Call, name: str) -> None:
         message = f"{name}() reads the interpreter's frames, reaching any caller's names"

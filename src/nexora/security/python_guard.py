@@ -12,13 +12,17 @@ newer than ours and accept syntax we cannot read, so "it will fail anyway" is no
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from nexora.security.file_guard import FileGuard
 from nexora.security.python_ast import PLACEHOLDER, analyse
 from nexora.security.python_facts import CommandUse, Located, PathUse, PythonFacts, Signal
+from nexora.security.python_paths import write_target
 from nexora.security.shell_guard import check_shell
-from nexora.security.verdict import Danger, GuardResult, approval, block, note
+from nexora.security.shell_hooks import is_bare_interpreter
+from nexora.security.shell_unwrap import is_interpreter
+from nexora.security.verdict import Danger, GuardResult, Reason, approval, block, note
 
 
 def check_python(code: str, files: FileGuard | None = None) -> GuardResult:
@@ -54,6 +58,9 @@ def _judge_commands(commands: list[CommandUse], files: FileGuard) -> list[Locate
             continue
         result = check_shell(use.command, files)
         found.extend(Located(use.line, reason) for reason in result.reasons)
+        if not use.partial and is_bare_interpreter(use.command, is_interpreter):
+            message = f"{use.via}() starts an interactive {use.command.split()[0]}"
+            found.append(Located(use.line, approval("python.shell_spawn", message)))
         message = f"{use.via}() runs `{use.command}`"
         if use.partial:
             message += f" ({PLACEHOLDER} is computed at run time)"
@@ -66,19 +73,42 @@ def _judge_commands(commands: list[CommandUse], files: FileGuard) -> list[Locate
 def _judge_paths(paths: list[PathUse], files: FileGuard, found: list[Located]) -> int | None:
     """Adds a finding per protected path; returns the line of the first protected read.
 
-    Only the deny list and Nexora's own data decide here, as in the shell guard: where else
-    the code may read or write is the sandbox's to enforce, and blocking every read outside
-    the workspace would block ordinary scripts reading `/usr/share` or `/tmp`.
+    The deny list and Nexora's own data decide here, as in the shell guard, and so do
+    writes to the system's own files and to start-up files; where else the code may read or
+    write is the sandbox's to enforce (blocking every read outside the workspace would block
+    ordinary scripts reading `/usr/share` or `/tmp`).
     """
     denied_read: int | None = None
     for use in paths:
-        sensitive = files.inspect(use.path).sensitive
+        sensitive = files.inspect(use.path).sensitive or _wildcard(use.path, files)
+        if sensitive is None and use.write:
+            sensitive = _system_write(use)
         if sensitive is None:
             continue
         found.append(Located(use.line, sensitive))
         if not use.write and denied_read is None:
             denied_read = use.line
     return denied_read
+
+
+def _wildcard(path: str, files: FileGuard) -> Reason | None:
+    """`glob.glob('/home/*/.ssh/id_*')`: a pattern that reaches protected files."""
+    if not re.search(r"[*?\[]", path):
+        return None
+    hit = files.deny.reachable(files.expand(path).as_posix())
+    if hit is None:
+        return None
+    return block("file.denied", f"{path} is a wildcard that reaches protected files ({hit!r})")
+
+
+def _system_write(use: PathUse) -> Reason | None:
+    where = write_target(use.path)
+    if where == "system":
+        return block("python.system_path", f"{use.via}() writes {use.path}, a system file")
+    if where == "startup":
+        message = f"{use.via}() writes {use.path}, which runs code at the next login"
+        return approval("python.persistence", message)
+    return None
 
 
 def _combinations(facts: PythonFacts, denied_read: int | None) -> list[Located]:

@@ -39,3 +39,22 @@ def is_system_path(path: str) -> bool:
         return True
     # A dotfile or dot-directory right in the home directory: ~/.ssh, ~/.bashrc, ~/.config.
     return bool(re.fullmatch(r"~/\.[^/]+", normal))
+
+
+_HARMLESS_DEVICES = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"})
+_STARTUP = re.compile(
+    r"^(~|/root|/home/[^/]+|/Users/[^/]+)/\.(bash(rc|_profile|_login)|profile|zshrc|zprofile"
+    r"|zshenv|ssh/(authorized_keys2?|rc)|config/(autostart|systemd/user)(/.*)?)$|/\.git/hooks/"
+)
+
+
+def write_target(path: str) -> str | None:
+    """ "system" for the machine's own files, "startup" for files that run code at login."""
+    normal = posixpath.normpath(path) if path else path
+    if normal in _HARMLESS_DEVICES or normal.startswith(("/dev/fd/", "/proc/self/fd/")):
+        return None
+    if _STARTUP.search(normal):
+        return "startup"
+    if any(normal == t or normal.startswith(t + "/") for t in _SYSTEM_TREES):
+        return "system"
+    return None

@@ -22,6 +22,10 @@ class CallKind(StrEnum):
     FILE_COPY = "file_copy"
     ENV_READ = "env_read"
     INTROSPECTION = "introspection"
+    SIGNAL = "signal"  # os.kill: -1 and 0 reach every process
+    FORK = "fork"
+    LISTENER = "listener"  # a server socket open to the network
+    LOADER = "loader"  # importlib machinery: a module loaded past the import statement
 
 
 # Order matters only where patterns overlap: the first match wins.
@@ -89,6 +93,29 @@ _CALLS: tuple[tuple[str, CallKind], ...] = (
     ("os.getenvb", CallKind.ENV_READ),
     ("os.environ.get", CallKind.ENV_READ),
     ("sys._getframe", CallKind.INTROSPECTION),
+    ("builtins.breakpoint", CallKind.CODE_EXEC),
+    ("pdb.set_trace", CallKind.CODE_EXEC),
+    ("pdb.run*", CallKind.CODE_EXEC),
+    ("os.kill", CallKind.SIGNAL),
+    ("os.killpg", CallKind.SIGNAL),
+    ("os.fork", CallKind.FORK),
+    ("os.forkpty", CallKind.FORK),
+    ("pty.fork", CallKind.FORK),
+    ("http.server.*Server", CallKind.LISTENER),
+    ("http.server.test", CallKind.LISTENER),
+    ("socketserver.*Server", CallKind.LISTENER),
+    ("xmlrpc.server.*Server", CallKind.LISTENER),
+    ("importlib.util.module_from_spec", CallKind.LOADER),
+    ("importlib.util.spec_from_*", CallKind.LOADER),
+    ("importlib.machinery.*", CallKind.LOADER),
+    ("os.rename", CallKind.FILE_COPY),
+    ("os.replace", CallKind.FILE_COPY),
+    ("os.link", CallKind.FILE_COPY),
+    ("os.symlink", CallKind.FILE_COPY),
+    ("os.truncate", CallKind.DELETE),
+    ("glob.glob", CallKind.FILE_OPEN),
+    ("glob.iglob", CallKind.FILE_OPEN),
+    ("webbrowser.open*", CallKind.NETWORK),
 )
 
 # Anything called in these modules reaches the network.
@@ -158,8 +185,18 @@ HIDDEN_FORBIDDEN = frozenset(
         CallKind.FILE_OPEN,
         CallKind.ENV_READ,
         CallKind.INTROSPECTION,
+        CallKind.SIGNAL,
+        CallKind.LOADER,
     }
 )
+
+# Functions that must be called where the analysis sees them: passed along as a value
+# (`Thread(target=os.system)`, `partial(os.system, ...)`, `[os.system][0](...)`), what they
+# will run is out of sight.
+MUST_BE_CALLED = frozenset(
+    {CallKind.PROCESS, CallKind.CODE_EXEC, CallKind.DELETE, CallKind.PERMISSIONS,
+     CallKind.NATIVE, CallKind.FD_REDIRECT, CallKind.SIGNAL, CallKind.DESERIALIZE}
+)  # fmt: skip
 
 
 def canonical(name: str) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from nexora.security.shell_hooks import option_values
+from nexora.security.shell_paths import Place
 from nexora.security.shell_rules import View, rule
 from nexora.security.verdict import Danger, Reason, approval, note
 
@@ -86,10 +88,21 @@ def _language_packages(view: View) -> Iterator[Reason]:
         yield note("shell.run_project_code", "runs the project's scripts", Danger.LOW)
 
 
+_GIT_VALUE_OPTIONS = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace"})
+
+
+def git_subcommand(args: list[str]) -> str:
+    """`git -C dir -c k=v clean`: the subcommand after the global options and their values."""
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        i += 2 if args[i] in _GIT_VALUE_OPTIONS else 1
+    return args[i] if i < len(args) else ""
+
+
 @rule("git")
 def _git(view: View) -> Iterator[Reason]:
     args = view.args
-    sub = next((a for a in args if not a.startswith("-")), "")
+    sub = git_subcommand(args)
     if sub == "push":
         forced = any(
             a in {"-f", "--force", "--mirror", "--prune"} or re.fullmatch(r"\+\S+", a) for a in args
@@ -111,6 +124,16 @@ def _git(view: View) -> Iterator[Reason]:
         "stash",
     } and any(a in {"--hard", "-f", "-fd", "-fdx", "-xdf", "--force", "."} for a in args):
         yield note("shell.git_discard", "discards local changes", Danger.MEDIUM)
+        elsewhere = [
+            d
+            for d in option_values(args, "-C", "--work-tree", "--git-dir")
+            if view.where(d) not in {Place.WORKSPACE, Place.TEMP}
+        ]
+        if elsewhere:
+            yield approval(
+                "shell.delete_outside",
+                f"git {sub} discards files in {elsewhere[0]}, outside the workspace",
+            )
     elif sub in {
         "commit",
         "merge",

@@ -133,9 +133,25 @@ def _xargs_rules(pipeline: Pipeline, judge: PayloadJudge) -> Iterator[Reason]:
 
 
 def _heredoc_rules(command: Command, judge: PayloadJudge) -> Iterator[Reason]:
+    """Code a shell or interpreter reads from a here-document, a here-string or a process
+    substitution (`sh < <(echo ...)`); and `xargs rm <<< /`, whose arguments come so."""
     runner = _stdin_runner(command)
     if runner is not None and command.stdin_text is not None:
         yield from judge(runner.language, command.stdin_text).reasons
+    if runner is not None and any(r.op == "<" for r in command.redirects):
+        for pipeline in command.substitutions:
+            text = static_output(pipeline)
+            if text is None:
+                yield approval(
+                    "shell.stdin_exec", f"feeds {runner.language} code only known at run time"
+                )
+            else:
+                yield from judge(runner.language, text).reasons
+    if command.name == "xargs" and command.stdin_text is not None:
+        feeder = Command(argv=["echo", command.stdin_text.rstrip("\n")], dynamic=[False, False])
+        yield from _xargs_rules(
+            [[feeder], [Command(argv=command.argv, dynamic=command.dynamic)]], judge
+        )
 
 
 def _substitution_rules(command: Command) -> Iterator[Reason]:
@@ -189,17 +205,46 @@ def _runs_file(command: Command, path: str) -> bool:
     return False
 
 
+def _written_files(command: Command) -> dict[str, str]:
+    """`echo 'rm -rf ~' > x.sh`, `cat > x.sh <<EOF`: files written with text known now."""
+    targets = [r.target for r in command.redirects if r.writes and r.target]
+    if not targets or command.name not in {"echo", "printf", "cat"}:
+        return {}
+    alone = Command(argv=command.argv, dynamic=command.dynamic, stdin_text=command.stdin_text)
+    text = static_output([[alone]])
+    return {} if text is None else {t.removeprefix("./"): text for t in targets}
+
+
+def _piped_writes(script: Script) -> dict[str, str]:
+    """`echo 'rm -rf ~' | tee x.sh`: what `tee` writes when its input is known."""
+    found: dict[str, str] = {}
+    for pipeline in script.pipelines:
+        for index, stage in enumerate(pipeline[1:], start=1):
+            tees = [c for c in stage if c.name == "tee"]
+            text = static_output(pipeline[:index]) if tees else None
+            if text is not None:
+                for tee in tees:
+                    found.update({a.removeprefix("./"): text for a in tee.argv[1:] if a[:1] != "-"})
+    return found
+
+
 def flow_rules(script: Script, raw: str, judge: PayloadJudge) -> Iterator[Reason]:
     for pipeline in script.pipelines:
         yield from _pipeline_rules(pipeline, judge)
         yield from _xargs_rules(pipeline, judge)
     downloaded: list[str] = []
+    written = _piped_writes(script)
     for command in script.commands:
         yield from _heredoc_rules(command, judge)
         yield from _substitution_rules(command)
         if any(_runs_file(command, path) for path in downloaded):
             yield block("shell.download_exec", "runs a file it just downloaded")
+        for path, text in written.items():
+            if _runs_file(command, path):
+                runner = _stdin_runner(Command(argv=command.argv[:1]))
+                yield from judge(runner.language if runner else "shell", text).reasons
         downloaded.extend(_download_targets(command))
+        written.update(_written_files(command))
         tcp = [r for r in command.redirects if r.target.startswith(("/dev/tcp/", "/dev/udp/"))]
         if tcp and (command.name in SHELLS or command.name == "exec" or "-i" in command.argv):
             yield block(

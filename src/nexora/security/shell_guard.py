@@ -10,25 +10,36 @@ from __future__ import annotations
 
 import glob
 import re
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
-from nexora.security import shell_devtools, shell_net  # noqa: F401  (their rules register)
+from nexora.security import shell_devtools, shell_lasting, shell_net  # noqa: F401  (rules register)
 from nexora.security.file_guard import FileGuard
 from nexora.security.python_bridge import python_checker
 from nexora.security.shell_ast import Command
 from nexora.security.shell_decode import static_output
 from nexora.security.shell_fallback import Unparsable
 from nexora.security.shell_flow import flow_rules
+from nexora.security.shell_hooks import is_bare_interpreter, variable_scripts
 from nexora.security.shell_net import code_rules
+from nexora.security.shell_outputs import output_files
 from nexora.security.shell_parse import parse_script
-from nexora.security.shell_paths import Cwd, Place, absolute, path_words, sensitive_paths
+from nexora.security.shell_paths import (
+    Cwd,
+    Place,
+    absolute,
+    path_words,
+    persistence_target,
+    sensitive_paths,
+)
 from nexora.security.shell_rules import RULES, View, disk_tool
-from nexora.security.shell_unwrap import unwrap
-from nexora.security.shell_words import expand_braces
+from nexora.security.shell_unwrap import is_interpreter, unwrap
 from nexora.security.verdict import Danger, GuardResult, Reason, approval, block, note
 
 MAX_DEPTH = 4
+MAX_GLOB_RUNS = 8  # programs a wildcard command name is judged as
+_GLOB = re.compile(r"[*?]|\[[^\]]+\]")
 MAX_LENGTH = 64 * 1024
 _LOG_FILES = re.compile(
     r"(^|/)\.\w*_history$|^/var/log(/|$)|/(wtmp|btmp|lastlog|utmp)$|/audit(/|\.log)"
@@ -96,6 +107,10 @@ class _Judge:
             yield approval(
                 "shell.computed_command", f"the command name {head!r} is only known at run time"
             )
+        if _GLOB.search(head):
+            yield approval(
+                "shell.wildcard_command", f"the command name {head!r} is a wildcard pattern"
+            )
         rebuilt = self._rebuilt(command)
         if rebuilt is not None:
             yield from self.judge(rebuilt, depth + 1).reasons
@@ -108,24 +123,34 @@ class _Judge:
             for rule in RULES.get(argv[0].rsplit("/", 1)[-1].lstrip("\\"), []):
                 yield from rule(view)
             yield from disk_tool(view)
+            yield from output_files(view)
             yield from sensitive_paths(path_words(argv), self.files, cwd)
             if argv[0].rsplit("/", 1)[-1] in {"rm", "shred", "truncate", "unlink"}:
                 yield from self._log_tamper(argv[1:], cwd)
         for script in unwrapped.scripts:
             yield from self.judge(script, depth + 1).reasons
+        env_words = [w for v in unwrapped.views if v[0] == "env" for w in v[1:] if "=" in w]
+        assigned = dict(w.split("=", 1) for w in env_words)
+        for script in [*unwrapped.hooked, *variable_scripts({**command.assignments, **assigned})]:
+            yield from self.judge(script, depth + 1).reasons
+            if is_bare_interpreter(script, is_interpreter):
+                yield approval(
+                    "shell.shell_escape",
+                    f"{command.name} starts an interactive {script.split()[0]} of its own",
+                )
         for language, code in unwrapped.code:
             yield from self._code(language, code)
 
     def _rebuilt(self, command: Command) -> str | None:
-        """The command line again when bash would split or expand the name differently
-        (`$(printf rm)`, `cat${IFS}x`, `{rm,-rf,/}`, `/bin/r?`), to judge what really runs."""
+        """The command line again when the name is a wildcard (`/bin/r?`, `/???/??m`) or
+        holds spaces, to judge what really runs; bash does not re-read quotes in a value."""
         head = command.argv[0]
-        words = expand_braces(head) if head.startswith("{") else [head]
-        if len(words) == 1 and re.search(r"[*?\[]", head) and "/" in head:
-            matches = sorted(glob.glob(head))
-            words = [matches[0]] if matches else words
-        if command.computed or len(words) > 1 or words[0] != head or re.search(r"\s", head):
-            return " ".join([*words, *command.argv[1:]])
+        words = head.split() or [head]
+        if _GLOB.search(head):
+            matches = sorted(glob.glob(head))[:MAX_GLOB_RUNS]
+            return " ; ".join(shlex.join([m, *command.argv[1:]]) for m in matches) or None
+        if len(words) > 1:
+            return shlex.join([*words, *command.argv[1:]])
         return None
 
     def _change_dir(self, command: Command, cwd: Cwd) -> None:
@@ -143,6 +168,9 @@ class _Judge:
             yield from sensitive_paths([target], self.files, cwd)
             if not redirect.writes:
                 continue
+            lasting = persistence_target(absolute(target, self.files, cwd).as_posix())
+            if lasting is not None:
+                yield lasting
             view = View([">", target], [False, "$" in target], self.files, cwd)
             where = view.where(target, "$" in target)
             if where in {Place.SYSTEM, Place.ROOT}:
@@ -163,16 +191,20 @@ class _Judge:
                 yield block("shell.log_tamper", f"erases {target}, a log or shell history")
 
     def _assignments(self, command: Command) -> Iterator[Reason]:
-        history = {"HISTFILE", "HISTSIZE", "HISTFILESIZE", "HISTCONTROL"}
+        history = {"HISTFILE", "HISTSIZE", "HISTFILESIZE", "HISTCONTROL", "HISTIGNORE"}
         if history & set(command.assignments) or (
             command.name == "unset" and history & set(command.argv[1:])
         ):
             yield approval(
                 "shell.history_tamper", "turns off or redirects the shell history", Danger.HIGH
             )
-        if {"LD_PRELOAD", "LD_LIBRARY_PATH", "BASH_ENV", "PROMPT_COMMAND"} & set(
-            command.assignments
-        ):
+        if {
+            "LD_PRELOAD",
+            "LD_LIBRARY_PATH",
+            "BASH_ENV",
+            "PROMPT_COMMAND",
+            "DYLD_INSERT_LIBRARIES",
+        } & set(command.assignments):
             yield approval(
                 "shell.loader_hijack",
                 "sets a variable that injects code into every program",

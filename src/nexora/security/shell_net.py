@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
+from nexora.security.shell_hooks import option_values
 from nexora.security.shell_paths import Place
 from nexora.security.shell_rules import View, rule
 from nexora.security.verdict import Danger, Reason, approval, block, note
@@ -129,11 +131,15 @@ _SPAWN = re.compile(
     re.I,
 )
 _FORK_LOOP = re.compile(
-    r"fork\s+while\s+fork|while\s*\(?\s*(1|true|True)\s*\)?\s*:?\s*\{?\s*(os\.)?fork\(|for\s*\(\s*;\s*;\s*\)\s*fork",
+    r"fork\s+(while|until)\s+\S+|(while\s*\(?\s*(1|true|True)\s*\)?\s*:?|loop\s*(\{|do)"
+    r"|for\s*\(\s*;\s*;\s*\))\s*\{?\s*([\w.]+\.)?fork\b",
     re.I,
 )
 _ENV_DUMP = re.compile(
-    r"print\s*\(\s*(dict\()?os\.environ\s*\)?\s*\)|console\.log\(\s*process\.env\s*\)|JSON\.stringify\(\s*process\.env|\bprint\s+%ENV|\bp\s+ENV\b|ENV\.to_h|os\.environ\.copy\(\)|\benviron\b\s*\)\s*$",
+    r"print\s*\(\s*(dict\()?os\.environ\s*\)?\s*\)|console\.log\(\s*process\.env\s*\)"
+    r"|JSON\.stringify\(\s*process\.env|^\s*process\.env\s*;?\s*$|\bprint\s+%ENV|\bp\s+ENV\b"
+    r"|ENV\.to_h|os\.environ\.copy\(\)|\benviron\b\s*\)\s*$|\bin\s+ENVIRON\b|\bkeys\s*%ENV"
+    r"|\beach\s*%ENV|getenv\(\s*\)|(print_r|var_dump|var_export|json_encode)\s*\(\s*\$_(ENV|SERVER)",
     re.M,
 )
 
@@ -149,4 +155,67 @@ def code_rules(language: str, code: str) -> Iterator[Reason]:
     if _ENV_DUMP.search(code):
         yield block(
             "shell.env_dump", f"{language} program prints the whole environment", Danger.HIGH
+        )
+
+
+_PYTHONS = ("python", "python2", "python3", *(f"python3.{n}" for n in range(6, 15)), "pypy3")
+_SERVER_MODULES = {
+    "http.server",
+    "SimpleHTTPServer",
+    "uploadserver",
+    "pyftpdlib",
+    "RangeHTTPServer",
+}
+
+
+def _served(view: View) -> str | None:
+    """The folder a one-line file server publishes, `.` when it is the current one."""
+    name, args = view.argv[0].rsplit("/", 1)[-1], view.args
+    if name in _PYTHONS:
+        if not any(a == "-m" and b in _SERVER_MODULES for a, b in itertools.pairwise(args)):
+            return None
+        return next(option_values(args, "-d", "--directory"), ".")
+    if name == "php" and "-S" in args:
+        return next(option_values(args, "-t", "--docroot"), ".")
+    if name == "ruby" and any(a in {"-run", "-ehttpd"} for a in args):
+        rest = [a for a in args if not a.startswith("-") and a != "httpd"]
+        return rest[0] if rest else "."
+    if name == "httpd" or name in {"http-server", "serve", "live-server"}:
+        if name == "httpd" and "-h" not in args:
+            return "."
+        positional = [a for a in args if not a.startswith("-") and not a.isdigit()]
+        return next(option_values(args, "-h"), positional[0] if positional else ".")
+    return None
+
+
+@rule(*_PYTHONS, "php", "ruby", "httpd", "http-server", "serve", "live-server")
+def _file_server(view: View) -> Iterator[Reason]:
+    folder = _served(view)
+    if folder is None:
+        return
+    where = view.where(folder) if view.cwd.known or folder.startswith(("/", "~")) else None
+    if where not in {Place.WORKSPACE, Place.TEMP}:
+        yield approval(
+            "shell.serve_files",
+            f"{view.argv[0]} publishes {folder if folder != '.' else 'the current folder'} "
+            "over HTTP, outside the workspace",
+            Danger.HIGH,
+        )
+    else:
+        yield note("shell.listener", "serves the workspace over HTTP", Danger.MEDIUM)
+
+
+@rule("ssh", "ngrok", "cloudflared", "lt", "localtunnel", "bore", "frpc", "chisel", "autossh")
+def _tunnel(view: View) -> Iterator[Reason]:
+    name, args = view.argv[0].rsplit("/", 1)[-1], view.args
+    opens = (
+        name not in {"ssh", "autossh"}
+        or any(a == "-R" or (a.startswith("-R") and len(a) > 2) for a in args)
+        or any(re.fullmatch(r"-o\s*RemoteForward.*", a, re.I) for a in args)
+    )
+    if opens and not (name == "cloudflared" and "tunnel" not in args):
+        yield approval(
+            "shell.tunnel",
+            f"{name} exposes a local port to another network through a tunnel",
+            Danger.HIGH,
         )

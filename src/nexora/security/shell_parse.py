@@ -18,7 +18,7 @@ import bashlex.errors
 
 from nexora.security.shell_ast import Command, Pipeline, Redirect, Script
 from nexora.security.shell_fallback import parse_fallback
-from nexora.security.shell_words import rewrite_ansi_c
+from nexora.security.shell_words import expand_braces, rewrite_ansi_c
 
 # Evaluates a substitution's pipeline when its output is decidable (`$(printf '\x72m')`).
 StaticEval = Callable[[Pipeline], "str | None"]
@@ -54,6 +54,55 @@ def parse_script(command: str, env: dict[str, str], static_eval: StaticEval) -> 
         walker.visit(tree)
     walker.script.ansi_c = ansi_c
     return walker.script
+
+
+_DEFAULT_IFS = " \t\n"
+
+
+class _Fields:
+    """The fields one word becomes while it is scanned: text is appended to the current
+    field, an unquoted expansion's value is cut on IFS characters as bash does."""
+
+    def __init__(self, ifs: str) -> None:
+        self.ifs = ifs
+        self.fields: list[tuple[list[str], bool, bool]] = []  # (pieces, quoted, unknown)
+        self.braces = False  # an unquoted `{`: brace expansion may apply
+        self._open(False)
+
+    def _open(self, quoted: bool) -> None:
+        self.fields.append(([], quoted, False))
+
+    def add(self, text: str, *, quoted: bool = False, unknown: bool = False) -> None:
+        pieces, was_quoted, was_unknown = self.fields[-1]
+        pieces.append(text)
+        self.fields[-1] = (pieces, was_quoted or quoted, was_unknown or unknown)
+
+    def split(self, value: str) -> None:
+        if not self.ifs:
+            self.add(value)
+            return
+        white = "".join(re.escape(c) for c in self.ifs if c in _DEFAULT_IFS)
+        other = "".join(re.escape(c) for c in self.ifs if c not in _DEFAULT_IFS)
+        around = f"[{white}]*" if white else ""
+        pattern = "|".join(
+            ([f"{around}[{other}]{around}"] if other else []) + ([f"[{white}]+"] if white else [])
+        )
+        pieces = re.split(pattern, value)
+        self.add(pieces[0])
+        for piece in pieces[1:]:
+            self._open(False)
+            self.add(piece)
+
+    def done(self) -> list[tuple[str, bool]]:
+        """Empty fields vanish unless quoted (`""` stays an empty argument)."""
+        found = [
+            ("".join(pieces), unknown)
+            for pieces, quoted, unknown in self.fields
+            if quoted or "".join(pieces)
+        ]
+        if self.braces:
+            found = [(word, unknown) for text, unknown in found for word in expand_braces(text)]
+        return found
 
 
 class _Walker:
@@ -115,9 +164,9 @@ class _Walker:
         """Words outside a command (a `for` list): checked as paths, never run."""
         holder = Command(argv=[":"], dynamic=[False])
         for word in words:
-            value, dynamic = self._expand(word, holder)
-            holder.argv.append(value)
-            holder.dynamic.append(dynamic)
+            for value, dynamic in self._fields(word, holder):
+                holder.argv.append(value)
+                holder.dynamic.append(dynamic)
         self.script.commands.append(holder)
         return holder
 
@@ -129,9 +178,9 @@ class _Walker:
                 name, _, assigned = value.partition("=")
                 command.assignments[name.rstrip("+")] = assigned
             elif part.kind == "word":
-                value, dynamic = self._expand(part, command)
-                command.argv.append(value)
-                command.dynamic.append(dynamic)
+                for value, dynamic in self._fields(part, command):
+                    command.argv.append(value)
+                    command.dynamic.append(dynamic)
             elif part.kind == "redirect":
                 self._redirect(part, command)
         if not command.argv or command.argv[0] in {
@@ -167,45 +216,60 @@ class _Walker:
         command.redirects.append(Redirect(op, value, fd))
 
     def _expand(self, node: Any, command: Command) -> tuple[str, bool]:
-        """The word after quote removal and expansion, and whether an unknown part remains."""
+        """One word without field splitting (assignments, redirection targets)."""
+        fields = self._scan(node, command, split=False)
+        return fields[0] if fields else ("", False)
+
+    def _fields(self, node: Any, command: Command) -> list[tuple[str, bool]]:
+        """The words bash makes of one: unquoted expansions split on IFS, empty ones gone
+        (`x="-rf /"; rm $x` is `rm -rf /`; `e=; $e rm` is `rm`)."""
+        return self._scan(node, command, split=True)
+
+    def _scan(self, node: Any, command: Command, *, split: bool) -> list[tuple[str, bool]]:
+        """Quote removal and expansion of one word, and whether an unknown part remains."""
         start, end = node.pos
         parts = sorted(
             (p for p in getattr(node, "parts", []) if p.kind in _EXPANSIONS),
             key=lambda p: p.pos[0],
         )
-        src, out = self.source, []
-        i, quote, dynamic = start, "", False
+        src = self.source
+        fields = _Fields(self.env.get("IFS", _DEFAULT_IFS) if split else "")
+        i, quote = start, ""
         while i < end:
             if parts and parts[0].pos[0] <= i:
                 part = parts.pop(0)
                 value, unknown = self._part(part, command, in_quotes=bool(quote))
-                out.append(value)
-                dynamic = dynamic or unknown
+                if quote or unknown or part.kind == "tilde":
+                    fields.add(value, quoted=bool(quote), unknown=unknown)
+                else:
+                    fields.split(value)
                 i = max(i, part.pos[1])
                 continue
             char = src[i]
             if quote == "'":
                 quote = "" if char == "'" else quote
-                out.append("" if char == "'" else char)
+                fields.add("" if char == "'" else char, quoted=True)
                 i += 1
             elif char == "\\" and i + 1 < end:
                 following = src[i + 1]
                 if quote == '"' and following not in '$`"\\\n':
-                    out.append(char + following)
+                    fields.add(char + following, quoted=True)
                 elif following != "\n":
-                    out.append(following)
+                    fields.add(following, quoted=True)
                 i += 2
             elif quote == '"':
                 quote = "" if char == '"' else quote
-                out.append("" if char == '"' else char)
+                fields.add("" if char == '"' else char, quoted=True)
                 i += 1
             elif char in "'\"":
                 quote = char
+                fields.add("", quoted=True)
                 i += 1
             else:
-                out.append(char)
+                fields.add(char)
+                fields.braces = fields.braces or char == "{"
                 i += 1
-        return "".join(out), dynamic
+        return fields.done()
 
     def _part(self, part: Any, command: Command, *, in_quotes: bool) -> tuple[str, bool]:
         raw = self.source[part.pos[0] : part.pos[1]]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from nexora.security.file_guard import FileGuard
 from nexora.security.shell_words import expand_braces
-from nexora.security.verdict import Reason
+from nexora.security.verdict import Danger, Reason, approval, block
 
 SYSTEM_DIRS = (
     "/etc", "/usr", "/bin", "/sbin", "/boot", "/sys", "/lib", "/lib32", "/lib64", "/libx32",
@@ -51,10 +51,15 @@ def _under(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
-def absolute(word: str, files: FileGuard, cwd: Cwd) -> Path:
+def joined(word: str, cwd: Cwd) -> str:
+    """The word from the current folder, `..` left for the file guard to judge both ways."""
     if word.startswith(("/", "~", "$HOME", "${HOME}")):
-        return files.expand(word)
-    return files.expand(f"{cwd.path.as_posix()}/{word}")
+        return word
+    return f"{cwd.path.as_posix()}/{word}"
+
+
+def absolute(word: str, files: FileGuard, cwd: Cwd) -> Path:
+    return files.expand(joined(word, cwd))
 
 
 def place(word: str, files: FileGuard, cwd: Cwd, *, dynamic: bool = False) -> Place:
@@ -95,6 +100,9 @@ def place(word: str, files: FileGuard, cwd: Cwd, *, dynamic: bool = False) -> Pl
 
 def _candidates(word: str) -> list[str]:
     """The path-like pieces of a word: `--file=X`, `of=X`, `@X` (curl), `x=@X`, `<X`."""
+    local = _FILE_URL.search(word)
+    if local is not None:  # `curl file:///etc/shadow` reads a local file
+        return [local.group(1)]
     if not word or "://" in word or "\n" in word:
         return []
     found = [] if word.startswith("-") else [word]
@@ -111,19 +119,23 @@ def _candidates(word: str) -> list[str]:
     return [c.split(";", 1)[0] for c in expanded if c and not c.startswith("-")]
 
 
+_FILE_URL = re.compile(r"file:(?://(?:localhost)?)?(/[^\s'\"?#]*)", re.I)
 _PATTERN_FIRST = frozenset({"grep", "egrep", "fgrep", "rg", "ag", "ack", "zgrep", "git-grep"})
 _PATTERN_OPTIONS = frozenset(
     {"-e", "--regexp", "-name", "-iname", "-path", "-ipath", "-regex", "-iregex", "-wholename",
      "-m", "--message", "-g", "--glob", "--include", "--exclude", "-t", "--type"}
 )  # fmt: skip
 _TEXT_ONLY = frozenset({"echo", "printf", ":", "true", "false", "test", "["})
+# They show names, sizes and types, never contents: `ls ~/.ssh` reads no key.
+_METADATA_ONLY = frozenset({"ls", "stat", "du", "tree", "file", "realpath", "readlink", "dirname",
+                            "basename", "exa", "eza"})  # fmt: skip
 
 
 def path_words(argv: list[str]) -> list[str]:
     """The words of a command that can name files: not `grep`'s pattern, `find -name`'s
     glob, a commit message or what `echo` prints (`grep id_rsa notes.txt` reads no key)."""
     name = argv[0].rsplit("/", 1)[-1] if argv else ""
-    if name in _TEXT_ONLY:
+    if name in _TEXT_ONLY or name in _METADATA_ONLY:
         return []
     words: list[str] = [argv[0]] if "/" in argv[0] else []
     pattern_pending = name in _PATTERN_FIRST and not any(
@@ -146,26 +158,79 @@ def path_words(argv: list[str]) -> list[str]:
 
 
 def sensitive_paths(words: list[str], files: FileGuard, cwd: Cwd) -> list[Reason]:
-    """Deny-list and protected-dir findings for every path a list of words names."""
+    """Deny-list and protected-dir findings for every path a list of words names, and for
+    wildcards and unresolved words that could name one (`~/.ss*/id_*`, `$D/.ssh/id_rsa`)."""
     reasons: list[Reason] = []
     seen: set[str] = set()
     for word in words:
         for candidate in _candidates(word):
-            for path in _spellings(candidate, files, cwd):
-                key = path.as_posix()
+            for key in _spellings(candidate, files, cwd):
                 if key in seen:
                     continue
                 seen.add(key)
                 info = files.inspect(key)
                 if info.sensitive is not None:
                     reasons.append(info.sensitive)
+            reasons.extend(_could_name(candidate, files, cwd))
     return reasons
 
 
-def _spellings(candidate: str, files: FileGuard, cwd: Cwd) -> list[Path]:
+_UNKNOWN = re.compile(r"\$\{[^}]*\}|\$\([^)]*\)|\$\w+|\$[@*#?$!0-9-]|`[^`]*`")
+
+
+def _could_name(candidate: str, files: FileGuard, cwd: Cwd) -> list[Reason]:
+    unknown = _UNKNOWN.search(candidate) is not None
+    if not unknown and not _GLOB.search(candidate):
+        return []
+    text = _UNKNOWN.sub("\0", candidate)
+    floating = text.startswith("\0")
+    pattern = text if floating else absolute(text, files, cwd).as_posix()
+    fixed = re.split(r"[*?\[\0]", pattern, maxsplit=1)[0].rsplit("/", 1)[0]
+    literal = len(re.sub(r"[*?/\0]|\[[^\]]*\]", "", pattern[len(fixed) :]))
+    hit = files.deny.reachable(pattern, names=not unknown and literal >= 2)
+    if hit is None:
+        return []
+    if unknown:
+        if literal < 4:
+            return []
+        return [
+            approval(
+                "shell.hidden_path",
+                f"{candidate} is only known at run time and could name a protected file ({hit!r})",
+            )
+        ]
+    message = f"{candidate} is a wildcard that reaches protected files ({hit!r})"
+    if literal >= 3:
+        return [block("file.denied", message, Danger.CRITICAL)]
+    return [approval("shell.wildcard_path", message)]
+
+
+def _spellings(candidate: str, files: FileGuard, cwd: Cwd) -> list[str]:
     if not _GLOB.search(candidate):
-        return [absolute(candidate, files, cwd)]
+        return [joined(candidate, cwd)]
     pattern = absolute(candidate, files, cwd).as_posix()
-    matches = [Path(m) for m in glob.iglob(pattern, include_hidden=True)][:MAX_GLOB_MATCHES]
+    matches = list(glob.iglob(pattern, include_hidden=True))[:MAX_GLOB_MATCHES]
     fixed = pattern[: _GLOB.search(pattern).start()].rsplit("/", 1)[0]  # type: ignore[union-attr]
-    return [*matches, Path(fixed or "/")] if "/" in candidate else matches
+    return [*matches, fixed or "/"] if "/" in candidate else matches
+
+
+# Written to, these files run code later, outside any guard.
+STARTUP_FILES = re.compile(
+    r"/\.(bash(rc|_profile|_login|_logout)|profile|zshrc|zprofile|zshenv|zlogin|kshrc|cshrc"
+    r"|tcshrc|xinitrc|xprofile|xsessionrc|inputrc|pam_environment)$"
+    r"|/\.config/(autostart|systemd/user|environment\.d|fish/conf\.d|fish/config\.fish)(/|$)"
+    r"|/\.local/share/systemd/user(/|$)|/Library/Launch(Agents|Daemons)(/|$)"
+    r"|/\.ssh/(authorized_keys2?|rc|config)$|/\.git/(hooks(/|$)|config$)"
+    r"|^/etc/(cron|profile|bash\.bashrc|rc\.local|init\.d|systemd|xdg/autostart|ld\.so\.preload)"
+    r"|^/var/spool/cron(/|$)"
+)
+
+
+def persistence_target(path: str) -> Reason | None:
+    if STARTUP_FILES.search(path):
+        return approval(
+            "shell.persistence",
+            f"writes {path}, which runs code at the next login, boot or commit",
+            Danger.HIGH,
+        )
+    return None

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from nexora.security.file_guard import FileGuard
-from nexora.security.shell_paths import Cwd, Place, place
+from nexora.security.shell_paths import Cwd, Place, absolute, persistence_target, place
 from nexora.security.verdict import Danger, Reason, approval, block, note
 
 
@@ -67,10 +67,10 @@ def rule(*names: str) -> Callable[[Rule], Rule]:
 _GONE = {Place.ROOT, Place.HOME, Place.SYSTEM, Place.DEVICE}
 
 
-@rule("rm", "rmdir", "unlink", "shred", "srm", "wipe")
+@rule("rm", "rmdir", "unlink", "shred", "srm", "wipe", "rimraf", "del-cli", "trash", "trash-put")
 def _delete(view: View) -> Iterator[Reason]:
     recursive = view.has_flag("rR", ("--recursive",)) or view.argv[0].endswith(
-        ("shred", "wipe", "srm")
+        ("shred", "wipe", "srm", "rimraf", "del-cli", "trash", "trash-put")
     )
     if "--no-preserve-root" in view.args:
         yield block("shell.rm_root", "rm --no-preserve-root deletes the whole system")
@@ -124,12 +124,17 @@ def _modify(view: View) -> Iterator[Reason]:
     if mode == "sed":
         operands = operands[1:] if not any(a in {"-e", "-f"} for a in view.args) else operands
     targets = operands[-1:] if mode == "last" else operands
-    yield from _write_targets(view, targets)
+    yield from write_targets(view, targets)
 
 
-def _write_targets(view: View, targets: list[tuple[str, bool]]) -> Iterator[Reason]:
+def write_targets(view: View, targets: list[tuple[str, bool]]) -> Iterator[Reason]:
     for word, dynamic in targets:
         where = view.where(word, dynamic)
+        lasting = (
+            None if dynamic else persistence_target(absolute(word, view.files, view.cwd).as_posix())
+        )
+        if lasting is not None:
+            yield lasting
         if where in {Place.SYSTEM, Place.ROOT, Place.DEVICE}:
             yield block("shell.system_write", f"{view.argv[0]} writes {word}, a system path")
         elif where in {Place.OUTSIDE, Place.HOME}:
@@ -138,6 +143,26 @@ def _write_targets(view: View, targets: list[tuple[str, bool]]) -> Iterator[Reas
                 f"{view.argv[0]} writes {word}, outside the workspace",
                 Danger.MEDIUM,
             )
+
+
+@rule("ln")
+def _link(view: View) -> Iterator[Reason]:
+    """`ln -s /etc/passwd p; echo x >> p`: later writes through the link land on the target,
+    which the guard cannot see once the name is an innocent one in the workspace."""
+    operands = view.operands()
+    if len(operands) < 2:
+        return
+    for word, dynamic in operands[:-1]:
+        where = view.where(word, dynamic)
+        target = absolute(word, view.files, view.cwd).as_posix()
+        if where in {Place.ROOT, Place.HOME, Place.DEVICE} or target.startswith(_LINK_GUARDED):
+            yield approval(
+                "shell.link_outside",
+                f"links {operands[-1][0]} to {word}; writes through it change that file",
+            )
+
+
+_LINK_GUARDED = ("/etc/", "/boot/", "/root/", "/var/spool/", "/proc/", "/sys/", "/usr/")
 
 
 @rule("dd")
@@ -165,14 +190,23 @@ def disk_tool(view: View) -> Iterator[Reason]:
         yield block("shell.disk_format", f"{view.argv[0]} formats or repartitions disks")
 
 
+@rule("install")
+def _install_mode(view: View) -> Iterator[Reason]:
+    modes = [b for a, b in zip(view.args, view.args[1:], strict=False) if a in {"-m", "--mode"}]
+    modes += [a.split("=", 1)[1] for a in view.args if a.startswith("--mode=")]
+    if any(_SETUID.search(m) for m in modes):
+        yield approval("shell.setuid", "install -m sets the setuid/setgid bit", Danger.CRITICAL)
+
+
+_SETUID = re.compile(r"(^|[,ugoa])[ugoa]*[+=][^,]*s|^[0-7]?[2-7][0-7]{3}$")
+
+
 @rule("chmod", "chown", "chgrp")
 def _permissions(view: View) -> Iterator[Reason]:
     recursive = view.has_flag("R", ("--recursive",))
     operands = view.operands()
     mode = operands[0][0] if operands else ""
-    if view.argv[0].endswith("chmod") and re.search(
-        r"(^|[,ugoa])[ugoa]*[+=][^,]*s|^[0-7]?[2-7][0-7]{3}$", mode
-    ):
+    if view.argv[0].endswith("chmod") and _SETUID.search(mode):
         yield approval("shell.setuid", f"chmod {mode} sets the setuid/setgid bit", Danger.CRITICAL)
     for word, dynamic in operands[1:]:
         where = view.where(word, dynamic)
@@ -188,7 +222,7 @@ def _permissions(view: View) -> Iterator[Reason]:
         yield note("shell.chown", "changes file ownership", Danger.MEDIUM)
 
 
-@rule("sudo", "su", "doas", "pkexec", "runuser", "sg")
+@rule("sudo", "su", "doas", "pkexec", "runuser", "sg", "nsenter", "chroot", "capsh", "setpriv")
 def _escalate(view: View) -> Iterator[Reason]:
     yield approval(
         "shell.privilege", f"{view.argv[0]} runs a command with other privileges", Danger.CRITICAL
@@ -229,6 +263,7 @@ _SECURITY_SERVICES = re.compile(
     "systemctl",
     "service",
     "aa-teardown",
+    "aa-complain",
     "aa-disable",
     "auditctl",
     "spctl",
@@ -247,7 +282,7 @@ def _security(view: View) -> Iterator[Reason]:
             )
         )
         or (name == "nft" and "flush" in args)
-        or (name in {"aa-teardown", "aa-disable"})
+        or (name in {"aa-teardown", "aa-disable", "aa-complain"})
         or (name == "auditctl" and (any(a == "-D" for a in args) or args[:2] == ["-e", "0"]))
         or (
             name in {"spctl", "csrutil"} and any(a in {"--master-disable", "disable"} for a in args)
@@ -261,7 +296,7 @@ def _security(view: View) -> Iterator[Reason]:
             name == "service"
             and len(args) >= 2
             and bool(_SECURITY_SERVICES.match(args[0]))
-            and args[1] == "stop"
+            and args[1] in {"stop", "teardown", "disable"}
         )
     )
     if disabled:
@@ -290,10 +325,16 @@ def _power(view: View) -> Iterator[Reason]:
     yield block("shell.power", f"{view.argv[0]} powers off or restarts the machine")
 
 
-@rule("history")
+@rule("history", "set", "shopt")
 def _history(view: View) -> Iterator[Reason]:
-    if view.has_flag("cdw", ()):
-        yield approval("shell.history_tamper", "clears or rewrites the shell history", Danger.HIGH)
+    name, args = view.argv[0], view.args
+    off = (
+        (name == "history" and view.has_flag("cdw", ()))
+        or (name == "set" and "history" in args and any(a.startswith("+") for a in args))
+        or (name == "shopt" and "history" in args and view.has_flag("u", ()))
+    )
+    if off:
+        yield approval("shell.history_tamper", "clears or turns off the shell history", Danger.HIGH)
 
 
 @rule("journalctl")
@@ -302,7 +343,7 @@ def _journal(view: View) -> Iterator[Reason]:
         yield block("shell.log_tamper", "deletes or rotates away the system journal")
 
 
-@rule("env", "printenv", "set", "export", "declare", "typeset", "compgen", "export", "ps")
+@rule("env", "printenv", "set", "export", "declare", "typeset", "compgen", "ps")
 def _environment(view: View) -> Iterator[Reason]:
     name, args = view.argv[0].rsplit("/", 1)[-1], view.args
     dumps = (
@@ -313,9 +354,8 @@ def _environment(view: View) -> Iterator[Reason]:
             and (not args or all(re.fullmatch(r"-[a-zA-Z]*[px][a-zA-Z]*", a) for a in args))
         )
         or (name == "compgen" and any(a in {"-v", "-e", "-A"} for a in args))
-        or (
-            name == "ps" and any(re.fullmatch(r"[a-zA-Z]*e[a-zA-Z]*", a) and "w" in a for a in args)
-        )
+        # BSD-style `ps e` (no dash) adds every process's environment; `ps -e` is harmless.
+        or (name == "ps" and any(re.fullmatch(r"[a-zA-Z]*e[a-zA-Z]*", a) for a in args))
     )
     if dumps:
         yield block(
@@ -325,9 +365,28 @@ def _environment(view: View) -> Iterator[Reason]:
         )
 
 
-@rule("kill", "pkill", "killall", "skill", "xkill")
+_SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?|PRIVATE)(_|$)")
+
+
+@rule("echo", "printf", "printenv")
+def _secret_print(view: View) -> Iterator[Reason]:
+    """`echo $AWS_SECRET_ACCESS_KEY` puts a credential in the transcript and the model."""
+    names = [m.group(1) for a in view.args for m in re.finditer(r"\$\{?([A-Z][A-Z0-9_]*)", a)]
+    if view.argv[0].endswith("printenv"):
+        names = [a for a in view.args if not a.startswith("-")]
+    secret = [n for n in names if _SECRET_NAME.search(n)]
+    if secret:
+        yield approval(
+            "shell.secret_print", f"prints {secret[0]}, which holds a credential", Danger.HIGH
+        )
+
+
+@rule("kill", "pkill", "killall", "skill", "xkill", "killall5")
 def _kill(view: View) -> Iterator[Reason]:
     args = view.args
+    if view.argv[0].endswith("killall5"):
+        yield block("shell.kill_all", "killall5 signals every process on the machine")
+        return
     if args[:1] in (["-s"], ["-n"]):
         args = args[2:]
     elif len(args) > 1 and re.fullmatch(r"-(\d+|[A-Z]+\d*|SIG\w+)", args[0]):

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from nexora.security.shell_ast import command_name
+from nexora.security.shell_hooks import hooked
 
 SHELLS = frozenset(
     {"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "tcsh", "csh", "rbash"}
@@ -25,6 +26,9 @@ _CODE_FLAGS = {
     "lua": {"-e"},
     "Rscript": {"-e"},
     "osascript": {"-e"},
+    "julia": {"-e", "--eval", "-E", "--print"},
+    "expect": {"-c"},
+    "tclsh": {"-c"},
 }
 _AWKS = frozenset({"awk", "gawk", "mawk", "nawk"})
 # Options of wrappers that take a value, so the value is not mistaken for the command.
@@ -45,14 +49,22 @@ _VALUE_OPTIONS = {
     "chrt": {"-p"},
     "taskset": {"-p"},
     "strace": {"-o", "-p", "-e", "-s"},
+    "nsenter": {"-t", "--target", "-S", "--setuid", "-G", "--setgid", "-r", "-w"},
+    "sshpass": {"-p", "-f", "-d", "-e"},
+    "setpriv": {"--reuid", "--regid", "--groups", "--inh-caps", "--bounding-set"},
 }
 # Wrappers followed by one positional argument before the command.
-_SKIP_POSITIONAL = {"timeout": 1, "chroot": 1, "flock": 1, "sg": 1, "chrt": 1, "taskset": 1}
+_SKIP_POSITIONAL = {
+    "timeout": 1, "chroot": 1, "flock": 1, "sg": 1, "chrt": 1, "taskset": 1, "setarch": 1,
+    "faketime": 1,
+}  # fmt: skip
 _PLAIN_WRAPPERS = frozenset(
     {"nohup", "setsid", "exec", "builtin", "time", "nice", "ionice", "timeout", "stdbuf",
      "busybox", "unbuffer", "proxychains", "proxychains4", "torsocks", "strace", "ltrace",
      "chrt", "taskset", "flock", "doas", "pkexec", "runuser", "sg", "chroot", "sudo", "env",
-     "xargs", "watch", "command", "caffeinate", "firejail"}
+     "xargs", "watch", "command", "caffeinate", "firejail", "nsenter", "unshare", "setarch",
+     "sshpass", "faketime", "valgrind", "xvfb-run", "dbus-run-session", "setpriv", "catchsegv",
+     "ssh-agent", "daemonize", "disown"}
 )  # fmt: skip
 
 
@@ -60,6 +72,7 @@ _PLAIN_WRAPPERS = frozenset(
 class Unwrapped:
     views: list[list[str]] = field(default_factory=list)  # the outer argv and every inner one
     scripts: list[str] = field(default_factory=list)  # shell text run by `bash -c`, `eval`, ...
+    hooked: list[str] = field(default_factory=list)  # run by a tool's option or a program
     code: list[tuple[str, str]] = field(default_factory=list)  # (language, program)
     escalation: list[str] = field(default_factory=list)  # sudo, su, ... on the way in
     reads_stdin_code: bool = False  # a shell or interpreter that runs what it reads
@@ -105,20 +118,37 @@ def _find_exec(args: list[str]) -> list[list[str]]:
             end = i + 1
             while end < len(args) and args[end] not in {";", "+", "\\;"}:
                 end += 1
-            found.append([roots[0] if a == "{}" else a for a in args[i + 1 : end]])
+            # GNU find replaces `{}` inside words too: `sh -c 'rm -rf {}'`.
+            found.append([a.replace("{}", roots[0]) for a in args[i + 1 : end]])
             i = end
         i += 1
     return found
 
 
+_CALL_SHELL = re.compile(
+    r"(?:system|popen|exec|execSync|spawnSync|spawn|shell_exec|passthru|proc_open|pcntl_exec"
+    r"|check_output|run|call|Popen|execute|capture2e?|capture3|popen3|getoutput)"
+    r"\s*\(?\s*[\[(]?\s*(?:'([^']*)'|\"([^\"]*)\")((?:\s*,\s*\[?\s*(?:'[^']*'|\"[^\"]*\"))*)"
+)
+_QUOTED_COMMAND = re.compile(
+    r"`([^`]+)`|\bqx\s*([{(\[<|/!])(.*?)[})\]>|/!]|%x\s*[{(\[]([^})\]]*)[})\]]"
+    r"|(?:'([^']*)'|\"([^\"]*)\")\s*\|\s*getline|\|\s*(?:'([^']*)'|\"([^\"]*)\")",
+    re.S,
+)
+
+
 def _embedded_shell(code: str) -> list[str]:
-    """Shell commands a program runs: `system("...")`, `os.system(...)`, `` `...` ``, `qx{}`."""
-    pattern = (
-        r"(?:system|popen|exec|execSync|spawnSync|shell_exec|passthru|check_output|run|call|Popen)"
-        r"\s*\(\s*[\[(]?\s*(?:'([^']*)'|\"([^\"]*)\")"
-        r"|`([^`]+)`|qx\{([^}]*)\}"
-    )
-    return [next(g for g in m.groups() if g is not None) for m in re.finditer(pattern, code)]
+    """Shell commands a program runs: `system("...")`, `exec "..."`, `spawn('rm', ['-rf'])`,
+    `` `...` ``, `qx{}`, `%x()`, awk's `"cmd" | getline` and `print | "cmd"`."""
+    found: list[str] = []
+    for match in _CALL_SHELL.finditer(code):
+        head = match.group(1) if match.group(1) is not None else match.group(2)
+        rest = re.findall(r"'([^']*)'|\"([^\"]*)\"", match.group(3) or "")
+        found.append(" ".join([head, *(a or b for a, b in rest)]))
+    for match in _QUOTED_COMMAND.finditer(code):
+        groups = [g for i, g in enumerate(match.groups()) if g is not None and i != 1]
+        found.extend(groups[:1])
+    return found
 
 
 def unwrap(argv: list[str]) -> Unwrapped:
@@ -130,6 +160,9 @@ def unwrap(argv: list[str]) -> Unwrapped:
             continue
         out.views.append(current)
         name, args = command_name(current[0]), current[1:]
+        extra = hooked(name, args)
+        out.hooked.extend(extra.scripts)
+        queue.extend(extra.argvs)
         if name in ESCALATORS:
             out.escalation.append(name)
         if name == "find":
@@ -146,6 +179,8 @@ def unwrap(argv: list[str]) -> Unwrapped:
                 queue.append(_after_options(name, args))
         elif name == "eval":
             out.scripts.append(" ".join(args))
+        elif name == "alias":  # the value runs whenever the alias is used
+            out.scripts.extend(a.split("=", 1)[1] for a in args if "=" in a)
         elif name == "env" and "-S" in args:
             out.scripts.append(" ".join(args[args.index("-S") + 1 :]))
         elif name == "watch":
@@ -175,7 +210,7 @@ def unwrap(argv: list[str]) -> Unwrapped:
             program = next((a for a in args if not a.startswith("-")), "")
             out.code.append(("awk", program))
     for _, program in out.code:
-        out.scripts.extend(_embedded_shell(program))
+        out.hooked.extend(_embedded_shell(program))
     return out
 
 
