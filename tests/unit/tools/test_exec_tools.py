@@ -20,9 +20,26 @@ SHELL = BUILTIN_TOOLS["shell"]
 PYTHON = BUILTIN_TOOLS["python"]
 
 
+def _contained(context: ToolContext) -> Danger:
+    """Code in bubblewrap without network is low danger; anywhere else, medium."""
+    isolated = sandbox_mode(context.sandbox.mode) == "bubblewrap" and not context.sandbox.network
+    return Danger.LOW if isolated else Danger.MEDIUM
+
+
+def test_weaker_sandboxes_raise_the_danger(make_context: MakeContext) -> None:
+    from nexora.agents.config import SandboxSettings
+
+    args = ShellInput(command="ls")
+    unconfined = make_context(sandbox=SandboxSettings(mode="off"))
+    assert SHELL.check(args, unconfined).danger == Danger.MEDIUM
+    assert "sandbox.weak" in {r.rule for r in SHELL.check(args, unconfined).reasons}
+    networked = make_context(sandbox=SandboxSettings(mode="process", network=True))
+    assert SHELL.check(args, networked).danger == Danger.MEDIUM
+
+
 async def test_shell_runs_in_the_workspace(workspace: Path, context: ToolContext) -> None:
     args = ShellInput(command="pwd; echo made > made.txt; echo oops >&2; exit 3")
-    assert SHELL.check(args, context).danger >= Danger.MEDIUM
+    assert SHELL.check(args, context).danger == _contained(context)
     out = await SHELL.run(args, context)
     assert out.splitlines()[0].startswith("Exit code 3 (")
     assert f"stdout:\n{workspace}" in out and "stderr:\noops" in out
@@ -72,7 +89,7 @@ async def test_python_reports_tracebacks(context: ToolContext) -> None:
 
 
 def test_python_assessment_comes_from_the_python_guard(context: ToolContext) -> None:
-    assert PYTHON.check(PythonInput(code="print(2 + 2)"), context).danger == Danger.MEDIUM
+    assert PYTHON.check(PythonInput(code="print(2 + 2)"), context).danger == _contained(context)
     risky = PYTHON.check(PythonInput(code="import os\nos.system('rm -rf /')"), context)
     assert risky.danger > Danger.MEDIUM or not risky.allowed
 
