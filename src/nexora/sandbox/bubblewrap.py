@@ -74,10 +74,10 @@ def wrap(
     for directory in _SYSTEM_DIRS:
         args += _mirror(Path(directory))
     args += _hide_secrets()
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]  # noqa: S108
+    # After /tmp, so that an interpreter or a workspace under /tmp is mounted on the tmpfs.
     for prefix in _python_prefixes():
         args += ["--ro-bind", str(prefix), str(prefix)]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]  # noqa: S108
-    # After /tmp, so a workspace that lives under /tmp is mounted on top of the tmpfs.
     args += ["--bind", str(workspace), str(workspace)]
     for folder in read_only:
         if folder.is_dir() and not folder.is_relative_to(workspace):
