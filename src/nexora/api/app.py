@@ -33,6 +33,7 @@ from nexora.api.routes import (
     runs,
     secrets,
     skills,
+    tools,
     usage,
 )
 from nexora.config import Settings, load_settings
@@ -52,6 +53,7 @@ ROUTERS = (
     plugins.router,
     audit.router,
     models.router,
+    tools.router,
     providers.router,
     runs.router,
     run_approvals.router,

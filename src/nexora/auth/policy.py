@@ -66,6 +66,7 @@ ROUTE_POLICIES: dict[tuple[str, str], Access] = {
     ("DELETE", "/api/admin/grants/{grant_id}"): ADMIN,
     # models and providers
     ("GET", "/api/models"): MEMBER,
+    ("GET", "/api/tools"): MEMBER,
     ("GET", "/api/admin/providers"): ADMIN,
     ("GET", "/api/admin/providers/{name}"): ADMIN,
     ("PUT", "/api/admin/providers/{name}"): ADMIN,
