@@ -55,6 +55,7 @@ ROUTERS = (
     models.router,
     tools.router,
     providers.router,
+    providers.presets_router,
     runs.router,
     run_approvals.router,
     chat.router,

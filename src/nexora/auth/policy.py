@@ -68,6 +68,7 @@ ROUTE_POLICIES: dict[tuple[str, str], Access] = {
     ("GET", "/api/models"): MEMBER,
     ("GET", "/api/tools"): MEMBER,
     ("GET", "/api/admin/providers"): ADMIN,
+    ("GET", "/api/admin/provider-presets"): ADMIN,
     ("GET", "/api/admin/providers/{name}"): ADMIN,
     ("PUT", "/api/admin/providers/{name}"): ADMIN,
     ("DELETE", "/api/admin/providers/{name}"): ADMIN,
