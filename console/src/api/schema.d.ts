@@ -243,6 +243,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/provider-presets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Provider Presets
+         * @description The kinds of provider a configuration may start from (`preset` of a provider).
+         */
+        get: operations["listProviderPresets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/providers": {
         parameters: {
             query?: never;
@@ -1110,6 +1130,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Tools
+         * @description MCP servers' tools are not listed: an agent allows a whole server by its name.
+         */
+        get: operations["listTools"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -1870,6 +1910,30 @@ export interface components {
             /** Org Id */
             org_id: string;
         };
+        /** ProviderPresetPublic */
+        ProviderPresetPublic: {
+            /** Base Url */
+            base_url: string;
+            /**
+             * Family
+             * @enum {string}
+             */
+            family: "openai" | "anthropic" | "google";
+            /** Key Required */
+            key_required: boolean;
+            /**
+             * Local
+             * @description A local server, detected on loopback when running.
+             */
+            local: boolean;
+            /**
+             * Models
+             * @description Well-known models; any model name may be configured.
+             */
+            models: string[];
+            /** Name */
+            name: string;
+        };
         /**
          * ProviderSettingCreate
          * @description The body of `PUT /api/admin/providers/{name}`: the provider's whole configuration.
@@ -2292,6 +2356,30 @@ export interface components {
              * @enum {string}
              */
             medium: "allow" | "confirm" | "approval";
+        };
+        /** ToolPublic */
+        ToolPublic: {
+            /**
+             * Danger
+             * @description safe, low, medium, high or critical: the level of an ordinary call; the guards may raise it for a given call.
+             */
+            danger: string;
+            /** Description */
+            description: string;
+            /** Input Schema */
+            input_schema: {
+                [key: string]: unknown;
+            };
+            /**
+             * Name
+             * @description What an agent's `tools` list and tool policy name.
+             */
+            name: string;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "builtin" | "plugin";
         };
         /** Usage */
         Usage: {
@@ -2989,6 +3077,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listProviderPresets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderPresetPublic"][];
                 };
             };
         };
@@ -4581,6 +4689,10 @@ export interface operations {
             query?: {
                 agent_id?: string | null;
                 status?: components["schemas"]["RunStatus"] | null;
+                /** @description Created at or after; UTC if no zone. */
+                since?: string | null;
+                /** @description Created before; UTC if no zone. */
+                until?: string | null;
                 page?: number;
                 limit?: number;
             };
@@ -5109,6 +5221,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listTools: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToolPublic"][];
                 };
             };
         };
