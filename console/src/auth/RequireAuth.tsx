@@ -13,6 +13,8 @@ export function RequireAuth({ children }: { children: ReactNode }) {
   useEffect(
     () =>
       onSessionExpired(() => {
+        // Several requests may fail together; the first one already went to the login page.
+        if (window.location.pathname === "/login") return;
         queryClient.clear();
         void navigate(loginPath(window.location), { replace: true, state: { expired: true } });
       }),
