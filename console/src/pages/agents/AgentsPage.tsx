@@ -96,7 +96,7 @@ export function AgentsPage() {
                       </Button>
                       {admin && (
                         <ConfirmButton
-                          label={t("agentEditor.deleteNamed", { name: agent.name })}
+                          label={t("shared.delete")}
                           title={t("agentEditor.deleteTitle")}
                           message={t("agentEditor.deleteConfirm", { name: agent.name })}
                           loading={remove.isPending && remove.variables === agent.id}
