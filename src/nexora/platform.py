@@ -92,6 +92,7 @@ class Platform:
     skills: SkillCatalog
     mcp: McpManager
     plugins: PluginHost
+    tools: ToolRegistry
 
     @classmethod
     def from_settings(cls, settings: Settings, tools: ToolRegistry | None = None) -> Platform:
@@ -120,6 +121,7 @@ class Platform:
         plugins = PluginHost(db)
         models.plugin_providers = plugins.provider
         mcp = McpManager(db, secret_store, settings, agent_files.workspace)
+        tools = tools or default_tools
         queue = RunQueue(
             db,
             worker_identity(),
@@ -135,9 +137,7 @@ class Platform:
                 pool=pool,
                 models=models,
                 usage=usage,
-                tooling=Tooling(
-                    db, settings, tools or default_tools, skills, mcp=mcp, plugins=plugins
-                ),
+                tooling=Tooling(db, settings, tools, skills, mcp=mcp, plugins=plugins),
                 titles=TitleWriter(db, usage),
                 max_steps=settings.run_max_steps,
                 over_quota=quotas.over_quota,
@@ -169,6 +169,7 @@ class Platform:
             skills=skills,
             mcp=mcp,
             plugins=plugins,
+            tools=tools,
         )
 
     async def start(self, *, workers: bool = True) -> None:

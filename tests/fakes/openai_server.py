@@ -59,6 +59,7 @@ class Reply:
     error_message: str = "scripted error"
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering (for timeouts)
+    chunk_delay: float = 0.0  # seconds between streamed pieces (an answer that takes a while)
 
 
 @dataclass(frozen=True)
@@ -311,6 +312,8 @@ async def _stream_events(
         return f"data: {json.dumps({**base, **payload})}\n\n"
 
     for delta in _chunks(reply):
+        if reply.chunk_delay:
+            await asyncio.sleep(reply.chunk_delay)
         yield event({"choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
     finish = "tool_calls" if reply.tool_calls else "stop"
     yield event({"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})

@@ -205,3 +205,23 @@ def test_cli_lists_enables_and_disables(tmp_path: Path, monkeypatch: pytest.Monk
     assert enabled.exit_code == 0 and "waiting for approval" in enabled.output, enabled.output
     missing = runner.invoke(app, ["plugins", "disable", "shout"])
     assert missing.exit_code == 1 and "not enabled" in missing.output
+
+
+def test_tool_listing_offers_builtin_tools_and_enabled_plugins_tools(
+    server: RunningServer, admin: httpx.Client, anon: httpx.Client
+) -> None:
+    def listing(client: httpx.Client) -> dict[str, dict[str, Any]]:
+        return _by_name(ok(client.get("/api/tools")))
+
+    before = listing(admin)
+    assert "shout__shout" not in before
+    assert before["read_file"]["source"] == "builtin" and before["read_file"]["danger"] == "safe"
+    assert before["shell"]["danger"] == "low"  # declared; the guards judge each command
+    assert "properties" in before["write_file"]["input_schema"]
+
+    _approve(admin, ok(admin.post("/api/plugins/shout/enable"), 202))
+    ok(admin.post("/api/admin/users", json={"username": "op", "password": "operator-pw-1"}), 201)
+    with server.client(login(anon, "op", "operator-pw-1")) as operator:
+        shout_tool = listing(operator)["shout__shout"]
+    assert shout_tool["source"] == "plugin" and shout_tool["danger"] == "low"
+    assert shout_tool["input_schema"]["properties"]["text"]["type"] == "string"

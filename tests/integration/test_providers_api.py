@@ -9,7 +9,7 @@ import pytest
 
 from nexora.config import Settings
 from tests.fakes.openai_server import FakeOpenAIServer
-from tests.support.api import assert_problem, login, ok
+from tests.support.api import assert_problem, auth, login, ok
 from tests.support.server import RunningServer
 
 KEY = "sk-secret-0123456789"
@@ -131,3 +131,14 @@ def test_invalid_settings_are_422(
     response = admin.put(f"/api/admin/providers/{name}", json=body)
     assert_problem(response, 422)
     assert field in response.json()["detail"]
+
+
+def test_presets_are_listed_for_admins(admin: httpx.Client, anon: httpx.Client) -> None:
+    presets = {p["name"]: p for p in ok(admin.get("/api/admin/provider-presets"))}
+    assert presets["openai"]["family"] == "openai" and presets["openai"]["key_required"]
+    assert "gpt-4o-mini" in presets["openai"]["models"]
+    assert presets["ollama"]["local"] and not presets["ollama"]["key_required"]
+    assert presets["anthropic"]["family"] == "anthropic"
+    ok(admin.post("/api/admin/users", json={"username": "op", "password": "operator-pw-1"}), 201)
+    operator = auth(login(anon, "op", "operator-pw-1"))
+    assert_problem(anon.get("/api/admin/provider-presets", headers=operator), 403)

@@ -245,3 +245,30 @@ def test_agent_is_offered_only_its_allowed_tools(
         wait_for_run(admin, run["id"])
     offered = [t["function"]["name"] for t in llm.chat_requests[0].json.get("tools", [])]
     assert offered == ["multiply", "load_skill"]  # the built-in skills come with their loader
+
+
+def test_runs_filter_by_agent_status_and_creation_time(
+    admin: httpx.Client, llm: FakeOpenAIServer
+) -> None:
+    llm.reply_text("one")
+    llm.reply_text("two")
+    first_agent, second_agent = _agent(admin), _agent(admin, name="second")
+    first = ok(admin.post("/api/runs", json={"agent_id": first_agent, "input": "a"}), 201)
+    wait_for_run(admin, first["id"])
+    time.sleep(0.01)  # distinct creation times on clocks with coarse resolution
+    second = ok(admin.post("/api/runs", json={"agent_id": second_agent, "input": "b"}), 201)
+    wait_for_run(admin, second["id"])
+
+    def ids(**params: str) -> list[str]:
+        return [r["id"] for r in ok(admin.get("/api/runs", params=params))["items"]]
+
+    assert ids() == [second["id"], first["id"]]
+    assert ids(agent_id=first_agent) == [first["id"]]
+    assert ids(status="completed", agent_id=second_agent) == [second["id"]]
+    assert ids(status="failed") == []
+    assert ids(since=second["created_at"]) == [second["id"]]  # inclusive
+    assert ids(until=second["created_at"]) == [first["id"]]  # exclusive
+    assert ids(since=first["created_at"], until=second["created_at"]) == [first["id"]]
+    assert ids(since="2999-01-01T00:00:00") == []
+    backwards = {"since": second["created_at"], "until": first["created_at"]}
+    assert_problem(admin.get("/api/runs", params=backwards), 422, "earlier than until")

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from nexora import __version__
+from nexora.api.console import console_files
 from nexora.api.deps import enforce_route_policy
 from nexora.api.errors import install_error_handlers
 from nexora.api.limits import BodySizeLimit
@@ -33,6 +34,7 @@ from nexora.api.routes import (
     runs,
     secrets,
     skills,
+    tools,
     usage,
 )
 from nexora.config import Settings, load_settings
@@ -52,7 +54,9 @@ ROUTERS = (
     plugins.router,
     audit.router,
     models.router,
+    tools.router,
     providers.router,
+    providers.presets_router,
     runs.router,
     run_approvals.router,
     chat.router,
@@ -87,5 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    # Last, so every API route matches first; the console takes the paths nobody else does.
+    if (console := console_files(platform.settings.console_dir)) is not None:
+        app.mount("/", console, name="console")
     app.add_middleware(BodySizeLimit, max_bytes=platform.settings.max_body_bytes)
     return app

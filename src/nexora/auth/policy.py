@@ -66,7 +66,9 @@ ROUTE_POLICIES: dict[tuple[str, str], Access] = {
     ("DELETE", "/api/admin/grants/{grant_id}"): ADMIN,
     # models and providers
     ("GET", "/api/models"): MEMBER,
+    ("GET", "/api/tools"): MEMBER,
     ("GET", "/api/admin/providers"): ADMIN,
+    ("GET", "/api/admin/provider-presets"): ADMIN,
     ("GET", "/api/admin/providers/{name}"): ADMIN,
     ("PUT", "/api/admin/providers/{name}"): ADMIN,
     ("DELETE", "/api/admin/providers/{name}"): ADMIN,

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     agent_pool_max_active: int = Field(default=20, ge=1)
     agent_pool_idle_ttl_seconds: int = Field(default=3600, ge=1)
     detect_local_models: bool = True
+    # The built web console served at `/`; by default the copy inside the package.
+    console_dir: Path | None = None
     # Runs: in-process workers per process (0 = this process only serves the API), leases,
     # and concurrency limits that hold across every process sharing the database.
     # Audit and usage records are written in batches this far apart: longer costs a turn less

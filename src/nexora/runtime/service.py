@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, update
@@ -13,6 +14,7 @@ from nexora.auth.actor import Actor
 from nexora.errors import InvalidInput, NotFound
 from nexora.governance.capabilities import ApprovalKind, ApprovalStatus
 from nexora.governance.quotas import QuotaGuard
+from nexora.governance.usage_report import as_utc
 from nexora.runtime.events import ACTIVE, Event, EventType, RunStatus
 from nexora.runtime.notify import RUN_CANCELLED, RUN_QUEUED, Notifier
 from nexora.storage.base import new_id, utcnow
@@ -90,9 +92,15 @@ class RunService:
         session_id: str | None = None,
         agent_id: str | None = None,
         status: RunStatus | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
         offset: int = 0,
         limit: int = 50,
     ) -> tuple[list[Run], int]:
+        """Newest first; `since` (inclusive) and `until` (exclusive) bound the creation time."""
+        since, until = as_utc(since), as_utc(until)
+        if since is not None and until is not None and since >= until:
+            raise InvalidInput("since: must be earlier than until")
         where: list[Any] = [run_visible_to(actor)]
         if session_id is not None:
             where.append(Run.session_id == session_id)
@@ -100,6 +108,10 @@ class RunService:
             where.append(Run.agent_id == agent_id)
         if status is not None:
             where.append(Run.status == status)
+        if since is not None:
+            where.append(Run.created_at >= since)
+        if until is not None:
+            where.append(Run.created_at < until)
         total = await db.scalar(select(func.count()).select_from(Run).where(*where)) or 0
         rows = await db.scalars(
             select(Run).where(*where).order_by(Run.created_at.desc()).offset(offset).limit(limit)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, Field
 
 from nexora.api.deps import AdminActor, DbSession, PlatformDep
+from nexora.providers.presets import PRESETS, Family
 from nexora.providers.settings_service import (
     PROVIDER_NAME_PATTERN,
     ProviderSettingCreate,
@@ -17,6 +18,7 @@ from nexora.providers.settings_service import (
 )
 
 router = APIRouter(prefix="/api/admin/providers", tags=["providers"])
+presets_router = APIRouter(prefix="/api/admin/provider-presets", tags=["providers"])
 
 ProviderName = Annotated[str, Path(pattern=PROVIDER_NAME_PATTERN)]
 
@@ -50,6 +52,15 @@ class ProviderTestResult(BaseModel):
     latency_ms: int
     detail: str
     model: str | None
+
+
+class ProviderPresetPublic(BaseModel):
+    name: str
+    family: Family
+    base_url: str
+    models: list[str] = Field(description="Well-known models; any model name may be configured.")
+    key_required: bool
+    local: bool = Field(description="A local server, detected on loopback when running.")
 
 
 def _service(platform: PlatformDep) -> ProviderSettingsService:
@@ -119,3 +130,19 @@ async def run_provider_test(
     """Sends one tiny real chat request through the provider, as a run would."""
     result = await platform.models.probe(db, actor.org_id, name, body.model if body else None)
     return ProviderTestResult.model_validate(result, from_attributes=True)
+
+
+@presets_router.get("", operation_id="listProviderPresets")
+async def list_provider_presets(actor: AdminActor) -> list[ProviderPresetPublic]:
+    """The kinds of provider a configuration may start from (`preset` of a provider)."""
+    return [
+        ProviderPresetPublic(
+            name=p.name,
+            family=p.family,
+            base_url=p.base_url,
+            models=list(p.models),
+            key_required=p.key_required,
+            local=p.local,
+        )
+        for p in PRESETS.values()
+    ]

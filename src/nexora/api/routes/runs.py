@@ -109,11 +109,22 @@ async def list_runs(
     platform: PlatformDep,
     agent_id: str | None = Query(default=None, max_length=36),
     status: RunStatus | None = None,
+    since: datetime | None = Query(
+        default=None, description="Created at or after; UTC if no zone."
+    ),
+    until: datetime | None = Query(default=None, description="Created before; UTC if no zone."),
     page: int = Query(default=1, ge=1, le=100_000),
     limit: int = Query(default=50, ge=1, le=200),
 ) -> RunPage:
     runs, total = await platform.runs.search(
-        db, actor, agent_id=agent_id, status=status, offset=(page - 1) * limit, limit=limit
+        db,
+        actor,
+        agent_id=agent_id,
+        status=status,
+        since=since,
+        until=until,
+        offset=(page - 1) * limit,
+        limit=limit,
     )
     return RunPage(items=[RunPublic.of(r) for r in runs], total=total, page=page, limit=limit)
 

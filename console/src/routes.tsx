@@ -1,0 +1,70 @@
+import { lazy, Suspense, type ComponentType, type LazyExoticComponent } from "react";
+import { Navigate, Route, Routes } from "react-router";
+
+import { RequireAuth } from "./auth/RequireAuth";
+import { Shell } from "./layout/Shell";
+import { ChatPage } from "./pages/ChatPage";
+import { LoginPage } from "./pages/LoginPage";
+import { NotFoundPage } from "./pages/NotFoundPage";
+import { Loading } from "./pages/common";
+
+/** A page loaded on first visit: agents, runs and the admin center stay out of the first bundle. */
+function page<K extends string>(
+  load: () => Promise<Record<K, ComponentType>>,
+  name: K,
+): LazyExoticComponent<ComponentType> {
+  return lazy(async () => ({ default: (await load())[name] }));
+}
+
+const AgentsPage = page(() => import("./pages/agents/AgentsPage"), "AgentsPage");
+const AgentEditorPage = page(() => import("./pages/agents/AgentEditorPage"), "AgentEditorPage");
+const RunsPage = page(() => import("./pages/runs/RunsPage"), "RunsPage");
+const TracePage = page(() => import("./pages/runs/TracePage"), "TracePage");
+const AdminLayout = page(() => import("./pages/admin/AdminLayout"), "AdminLayout");
+const ApprovalsPage = page(() => import("./pages/admin/ApprovalsPage"), "ApprovalsPage");
+const UsersPage = page(() => import("./pages/admin/UsersPage"), "UsersPage");
+const GrantsPage = page(() => import("./pages/admin/GrantsPage"), "GrantsPage");
+const AuditPage = page(() => import("./pages/admin/AuditPage"), "AuditPage");
+const UsagePage = page(() => import("./pages/admin/UsagePage"), "UsagePage");
+const ModelsPage = page(() => import("./pages/admin/ModelsPage"), "ModelsPage");
+const PoliciesPage = page(() => import("./pages/admin/PoliciesPage"), "PoliciesPage");
+const SkillsPage = page(() => import("./pages/admin/SkillsPage"), "SkillsPage");
+const McpServersPage = page(() => import("./pages/admin/McpServersPage"), "McpServersPage");
+
+export function AppRoutes() {
+  return (
+    <Suspense fallback={<Loading />}>
+      <Routes>
+        <Route path="/login" element={<LoginPage />} />
+        <Route
+          element={
+            <RequireAuth>
+              <Shell />
+            </RequireAuth>
+          }
+        >
+          <Route index element={<Navigate to="/chat" replace />} />
+          <Route path="chat/:sessionId?" element={<ChatPage />} />
+          <Route path="agents" element={<AgentsPage />} />
+          <Route path="agents/new" element={<AgentEditorPage />} />
+          <Route path="agents/:agentId" element={<AgentEditorPage />} />
+          <Route path="runs" element={<RunsPage />} />
+          <Route path="runs/:runId" element={<TracePage />} />
+          <Route path="admin" element={<AdminLayout />}>
+            <Route index element={<Navigate to="approvals" replace />} />
+            <Route path="approvals" element={<ApprovalsPage />} />
+            <Route path="users" element={<UsersPage />} />
+            <Route path="grants" element={<GrantsPage />} />
+            <Route path="audit" element={<AuditPage />} />
+            <Route path="usage" element={<UsagePage />} />
+            <Route path="models" element={<ModelsPage />} />
+            <Route path="policies" element={<PoliciesPage />} />
+            <Route path="skills" element={<SkillsPage />} />
+            <Route path="mcp" element={<McpServersPage />} />
+          </Route>
+          <Route path="*" element={<NotFoundPage />} />
+        </Route>
+      </Routes>
+    </Suspense>
+  );
+}
