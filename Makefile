@@ -48,8 +48,10 @@ CONSOLE_SRC   := $(shell find console/src console/public -type f 2>/dev/null) \
                  $(wildcard console/*.json console/*.ts console/*.js console/*.cjs console/index.html)
 CONSOLE_BUILD := src/nexora/console_dist/index.html
 
+# `npm install` on the committed lock (it leaves the lock as it is): this npm writes locks
+# without other platforms' optional packages, which `npm ci` then refuses as out of sync.
 console/node_modules/.package-lock.json: console/package-lock.json
-	cd console && npm ci --no-audit --no-fund --loglevel=error
+	cd console && npm install --no-audit --no-fund --loglevel=error
 
 $(CONSOLE_BUILD): console/node_modules/.package-lock.json $(CONSOLE_SRC)
 	cd console && npm run --silent build
