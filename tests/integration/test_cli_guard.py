@@ -9,7 +9,6 @@ import pytest
 from typer.testing import CliRunner
 
 from nexora.cli.main import app
-from nexora.security.python_bridge import python_checker
 
 runner = CliRunner()
 
@@ -57,7 +56,6 @@ def test_path_without_an_agent_uses_the_current_directory(
     assert _run("path", ".env")[0] == 2
 
 
-@pytest.mark.skipif(python_checker() is None, reason="the Python guard is not on this branch")
 def test_python_file(home: Path, tmp_path: Path) -> None:
     program = tmp_path / "wipe.py"
     program.write_text("import shutil\nshutil.rmtree('/')\n", encoding="utf-8")

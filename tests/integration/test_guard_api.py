@@ -4,9 +4,7 @@ org's own agents, paths judged inside the named agent's workspace."""
 from __future__ import annotations
 
 import httpx
-import pytest
 
-from nexora.security.python_bridge import python_checker
 from tests.support.api import assert_problem, login, ok
 from tests.support.server import RunningServer
 
@@ -69,7 +67,6 @@ def test_input_is_validated_and_size_limited(admin: httpx.Client) -> None:
     assert_problem(admin.post(URL, json={"kind": "shell", "input": ""}), 422)
 
 
-@pytest.mark.skipif(python_checker() is None, reason="the Python guard is not on this branch")
 def test_python_programs(admin: httpx.Client) -> None:
     code = "import shutil\nshutil.rmtree('/')\n"
     assert ok(admin.post(URL, json={"kind": "python", "input": code}))["verdict"] == "block"

@@ -14,7 +14,6 @@ import typer
 
 from nexora.cli._local import err_console, local_actor, reported_errors, run_local, settings_or_exit
 from nexora.platform import Platform
-from nexora.security.checks import EXIT_CODES, GuardKind, check_input
 from nexora.security.file_guard import FileGuard, file_guard_for
 
 app = typer.Typer(
@@ -40,9 +39,12 @@ def _files(agent: str | None, org: str) -> FileGuard:
     return file_guard_for(settings_or_exit(), workspace)
 
 
-def _report(kind: GuardKind, text: str, agent: str | None, org: str, write: bool = False) -> None:
+def _report(kind: str, text: str, agent: str | None, org: str, write: bool = False) -> None:
+    # The guards (and the bash grammar) load only for these commands, not for every `nexora`.
+    from nexora.security.checks import EXIT_CODES, GuardKind, check_input
+
     with reported_errors():
-        result = check_input(kind, text, _files(agent, org), write=write)
+        result = check_input(GuardKind(kind), text, _files(agent, org), write=write)
     typer.echo(json.dumps(result.as_json(), indent=2))
     raise typer.Exit(EXIT_CODES[result.verdict])
 
@@ -54,7 +56,7 @@ def shell(
     org: str = OrgOption,
 ) -> None:
     """Judge a shell command line: nexora guard shell -- "rm -rf build/"."""
-    _report(GuardKind.SHELL, command, agent, org)
+    _report("shell", command, agent, org)
 
 
 @app.command("python")
@@ -69,7 +71,7 @@ def python(
     except UnicodeDecodeError as exc:
         err_console.print(f"[red]error:[/red] {file} is not UTF-8 text")
         raise typer.Exit(2) from exc
-    _report(GuardKind.PYTHON, code, agent, org)
+    _report("python", code, agent, org)
 
 
 @app.command("path")
@@ -80,4 +82,4 @@ def path(
     write: bool = typer.Option(False, "--write", help="Judge writing it, not reading it."),
 ) -> None:
     """Judge reading (or writing) a path."""
-    _report(GuardKind.PATH, target, agent, org, write)
+    _report("path", target, agent, org, write)

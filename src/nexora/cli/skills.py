@@ -28,7 +28,6 @@ from nexora.governance.audit import RequestContext
 from nexora.platform import Platform
 from nexora.skills import installs
 from nexora.skills.bundle import BundleLimits, SkillBundle
-from nexora.skills.scanner import scan_skill
 from nexora.skills.store import sync_org
 
 app = typer.Typer(help="List, install, remove and scan Agent Skills.", no_args_is_help=True)
@@ -190,6 +189,8 @@ def scan(path: Path = typer.Argument(..., metavar="DIR", help="A skill folder.")
     """Print the scanner's report as JSON; exit 0 clean, 1 warn, 2 block."""
     if not path.is_dir():
         raise typer.BadParameter(f"{path} is not a folder")
+    from nexora.skills.scanner import scan_skill  # with the guards it uses: only for `scan`
+
     report = scan_skill(path)
     typer.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
     raise typer.Exit(EXIT_CODES.get(str(report.verdict), 2))

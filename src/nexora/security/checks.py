@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from nexora.errors import ServiceUnavailable
 from nexora.security.file_guard import FileGuard
-from nexora.security.python_bridge import python_checker
-from nexora.security.shell_guard import check_shell
 from nexora.security.verdict import GuardResult, Verdict
 
 MAX_INPUT = 64 * 1024
@@ -27,11 +24,13 @@ def check_input(
     kind: GuardKind, text: str, files: FileGuard, *, write: bool = False
 ) -> GuardResult:
     """`write` applies to paths: judge writing the file rather than reading it."""
+    # The code guards (and the bash grammar) load with the first check, not with the server.
     if kind is GuardKind.SHELL:
+        from nexora.security.shell_guard import check_shell
+
         return check_shell(text, files)
     if kind is GuardKind.PATH:
         return files.check(text, write=write)
-    checker = python_checker()
-    if checker is None:
-        raise ServiceUnavailable("the Python guard is not installed in this build")
-    return checker(text, files)
+    from nexora.security.python_guard import check_python
+
+    return check_python(text, files)

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from nexora.security import shell_devtools, shell_lasting, shell_net  # noqa: F401  (rules register)
 from nexora.security.file_guard import FileGuard
-from nexora.security.python_bridge import python_checker
 from nexora.security.shell_ast import Command
 from nexora.security.shell_decode import static_output
 from nexora.security.shell_fallback import Unparsable
@@ -214,9 +213,10 @@ class _Judge:
     def _code(self, language: str, code: str) -> Iterator[Reason]:
         """A program given to an interpreter: the Python guard for Python, backstops for all."""
         if language == "python":
-            checker = python_checker()
-            if checker is not None:
-                yield from checker(code, self.files).reasons
+            # Imported here: the Python guard asks this one about the commands code runs.
+            from nexora.security.python_guard import check_python
+
+            yield from check_python(code, self.files).reasons
         yield from code_rules(language, code)
         literals = [m.group(2) for m in _STRING_LITERAL.finditer(code)]
         yield from sensitive_paths(literals, self.files, Cwd(self.files.workspace))

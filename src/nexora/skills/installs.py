@@ -37,7 +37,6 @@ from nexora.skills.bundle import BundleLimits, SkillBundle
 from nexora.skills.catalog import SkillCatalog
 from nexora.skills.loader import findings_json
 from nexora.skills.manifest import SkillManifest, parse_skill_md
-from nexora.skills.scanner import scan_skill
 from nexora.skills.skill import SKILL_FILE
 from nexora.storage.models import InstalledSkill
 
@@ -127,6 +126,8 @@ def prepare(bundle: SkillBundle, expected_name: str | None = None) -> PreparedSk
         folder = Path(tmp) / manifest.name
         folder.mkdir()
         bundle.write_to(folder)
+        from nexora.skills.scanner import scan_skill  # loads the guards: only when installing
+
         report = scan_skill(folder)
     scan = dict(report.as_json())
     scan["findings"] = findings_json(report)
