@@ -515,6 +515,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/agents/{agent_id}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Files
+         * @description Stores the files under `uploads/` in the agent's workspace, renamed when a name is
+         *     unsafe or taken; the answer says where each one went.
+         */
+        post: operations["uploadAgentFiles"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/agents/{agent_id}/reload": {
         parameters: {
             query?: never;
@@ -2317,6 +2338,13 @@ export interface components {
             /** Session Id */
             session_id: string;
         };
+        /** StoredFile */
+        StoredFile: {
+            /** Path */
+            path: string;
+            /** Size */
+            size: number;
+        };
         /** StreamOptions */
         StreamOptions: {
             /**
@@ -2380,6 +2408,11 @@ export interface components {
              * @enum {string}
              */
             source: "builtin" | "plugin";
+        };
+        /** UploadedFiles */
+        UploadedFiles: {
+            /** Files */
+            files: components["schemas"]["StoredFile"][];
         };
         /** Usage */
         Usage: {
@@ -3890,6 +3923,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    uploadAgentFiles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    files: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadedFiles"];
+                };
             };
             /** @description Validation Error */
             422: {

@@ -4,7 +4,7 @@ import { useTranslation } from "react-i18next";
 
 import type { Schemas } from "../api/client";
 import { ToolStepView } from "./ToolStepView";
-import type { LiveTurn } from "./turn";
+import type { LiveTurn, ToolStep } from "./turn";
 
 const Markdown = lazy(() => import("./Markdown"));
 
@@ -37,11 +37,13 @@ function Bubble({ role, children }: { role: "user" | "assistant"; children: Reac
 interface Props {
   messages: Schemas["MessagePublic"][];
   turn: LiveTurn | null;
+  /** Tool steps of past answers, by run. */
+  pastSteps: Map<string, ToolStep[]>;
   admin: boolean;
   onDecide: (command: "/confirm" | "/deny") => void;
 }
 
-export function Messages({ messages, turn, admin, onDecide }: Props) {
+export function Messages({ messages, turn, pastSteps, admin, onDecide }: Props) {
   const { t } = useTranslation();
   // The live answer replaces its run's stored answer until that one is complete.
   const stored = turn ? messages.filter((m) => !(m.role === "assistant" && m.run_id === turn.runId)) : messages;
@@ -52,7 +54,12 @@ export function Messages({ messages, turn, admin, onDecide }: Props) {
           {message.role === "user" ? (
             <Text style={{ whiteSpace: "pre-wrap" }}>{message.content}</Text>
           ) : (
-            <Answer text={message.content} />
+            <Stack gap="xs">
+              {(pastSteps.get(message.run_id) ?? []).map((step, stepIndex) => (
+                <ToolStepView key={step.callId || stepIndex} step={step} admin={admin} onDecide={null} />
+              ))}
+              <Answer text={message.content} />
+            </Stack>
           )}
           {message.role === "assistant" && message.status === "cancelled" && (
             <Badge mt="xs" color="orange" variant="light">

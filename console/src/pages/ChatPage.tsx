@@ -11,7 +11,9 @@ import { Composer } from "../chat/Composer";
 import { Messages } from "../chat/Messages";
 import { SessionList } from "../chat/SessionList";
 import { isFinished, loadTurn, newTurn } from "../chat/turn";
+import { readsFiles } from "../chat/uploads";
 import { useLiveTurn } from "../chat/useLiveTurn";
+import { usePastSteps } from "../chat/usePastSteps";
 import { ErrorAlert, Loading } from "./common";
 
 const ACTIVE = new Set(["pending", "running", "waiting_approval"]);
@@ -76,6 +78,11 @@ export function ChatPage() {
   }, [sessionId, messages.data, turn?.sessionId, attach]);
 
   const agentId = session.data?.agent_id ?? pickedAgent ?? agents.data?.[0]?.id ?? null;
+  const agent = agents.data?.find((a) => a.id === agentId);
+  const finishedRuns = (sessionId ? (messages.data ?? []) : [])
+    .filter((m) => m.role === "assistant" && !ACTIVE.has(m.status))
+    .map((m) => m.run_id);
+  const pastSteps = usePastSteps(finishedRuns);
   const busy = turn !== null && turn.sessionId === sessionId && !isFinished(turn);
   const noAgents = agents.data?.length === 0;
 
@@ -118,6 +125,7 @@ export function ChatPage() {
             <Messages
               messages={sessionId ? (messages.data ?? []) : []}
               turn={turn}
+              pastSteps={pastSteps}
               admin={isAdmin(me.data)}
               onDecide={(command) => void live.send({ agentId, sessionId: sessionId ?? null, message: command })}
             />
@@ -127,6 +135,7 @@ export function ChatPage() {
             <Composer
               busy={busy}
               disabled={agentId === null}
+              attachTo={agent && readsFiles(agent.tools) ? agent.id : null}
               onSend={(message) => void live.send({ agentId, sessionId: sessionId ?? null, message })}
               onStop={() => sessionId && void live.stop(sessionId)}
             />

@@ -14,6 +14,7 @@ from nexora.api.errors import install_error_handlers
 from nexora.api.limits import BodySizeLimit
 from nexora.api.routes import (
     admin,
+    agent_files,
     agents,
     approvals,
     audit,
@@ -46,6 +47,7 @@ ROUTERS = (
     admin.router,
     projects.router,
     agents.router,
+    agent_files.router,
     grants.router,
     policies.router,
     approvals.router,
@@ -94,5 +96,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Last, so every API route matches first; the console takes the paths nobody else does.
     if (console := console_files(platform.settings.console_dir)) is not None:
         app.mount("/", console, name="console")
-    app.add_middleware(BodySizeLimit, max_bytes=platform.settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=platform.settings.max_body_bytes,
+        larger=(agent_files.UPLOAD_BODY,),
+    )
     return app

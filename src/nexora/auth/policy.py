@@ -61,6 +61,7 @@ ROUTE_POLICIES: dict[tuple[str, str], Access] = {
     ("PUT", "/api/agents/{agent_id}"): ADMIN,
     ("POST", "/api/agents/{agent_id}/reload"): ADMIN,
     ("DELETE", "/api/agents/{agent_id}"): ADMIN,
+    ("POST", "/api/agents/{agent_id}/files"): OPERATOR,
     ("GET", "/api/admin/grants"): ADMIN,
     ("POST", "/api/admin/grants"): ADMIN,
     ("DELETE", "/api/admin/grants/{grant_id}"): ADMIN,

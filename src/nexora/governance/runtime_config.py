@@ -83,9 +83,11 @@ AUDIT_RETENTION_DAYS: ConfigKey[int | None] = ConfigKey(
     None,
     "Days audit events are kept (at least 30); null keeps them forever.",
 )
+# The most any org may allow; the body size limit lets upload routes through up to this.
+MAX_UPLOAD_MB_CEILING = 1024
 MAX_UPLOAD_MB: ConfigKey[int] = ConfigKey(
     "max_upload_mb",
-    Annotated[int, Field(ge=1, le=1024)],
+    Annotated[int, Field(ge=1, le=MAX_UPLOAD_MB_CEILING)],
     25,
     "Largest file a user may upload, in MB (1-1024).",
 )
