@@ -129,10 +129,13 @@ class PluginHost:
         return {row.name: row for row in rows}
 
     async def for_org(self, db: AsyncSession, org_id: str) -> list[LoadedPlugin]:
-        installed = self.installed()
+        # Every run asks: the installed packages are read only for a plugin not loaded yet.
         plugins = []
         for name in sorted(await self.enabled(db, org_id)):
-            if name in installed and (loaded := self.load(name)) is not None:
+            loaded = self._loaded.get(name)
+            if loaded is None and name in self.installed():
+                loaded = self.load(name)
+            if loaded is not None:
                 plugins.append(loaded)
         return plugins
 

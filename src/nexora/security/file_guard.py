@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from nexora.errors import Forbidden
 from nexora.security.file_links import ProtectedInodes
-from nexora.security.path_patterns import DEFAULT_DENY, DenyList
+from nexora.security.path_patterns import DEFAULT_DENY, compiled_deny_list
 from nexora.security.verdict import Danger, GuardResult, Reason, block, note
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ class FileGuard:
     ) -> None:
         self.workspace = workspace.expanduser().resolve()
         self.home = Path.home().resolve()
-        self.deny = DenyList(deny, self.home)
+        self.deny = compiled_deny_list(tuple(deny), self.home)
         self.extra_roots = tuple(p.expanduser().resolve() for p in extra_roots)
         self.protected = tuple(p.expanduser().resolve() for p in protected)
         # Readable, never writable, even inside `protected` (the agent's skill folders).

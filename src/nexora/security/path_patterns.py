@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 # Home-relative patterns also match every other user's home and root's: an agent running as
@@ -243,3 +244,9 @@ class DenyList:
                 if pattern.regex.match(name if pattern.basename_only else lowered):
                     return pattern.source
         return None
+
+
+@lru_cache(maxsize=64)
+def compiled_deny_list(patterns: tuple[str, ...], home: Path) -> DenyList:
+    """Compiling the patterns costs milliseconds and every run builds a guard: compile once."""
+    return DenyList(patterns, home)
