@@ -37,7 +37,7 @@ def _looks_like_path(value: str) -> bool:
     text = value.strip()
     if not text or len(text) > 4096 or "\n" in text or "\x00" in text:
         return False
-    return text.startswith(("/", "~", "./", "../", "$HOME")) or text.startswith(".") or "/" in text
+    return text.startswith(("~", ".", "$HOME")) or "/" in text
 
 
 def _strings(value: Any, key: str = "", depth: int = 0) -> Iterator[tuple[str, str]]:
