@@ -1,1 +1,1 @@
-"""Agent memory: core blocks, episodic and archival items, and their hybrid retrieval."""
+"""Agent memory: core blocks, episodic and archival items, retrieval, and how memory evolves."""
