@@ -1,0 +1,106 @@
+"""Full-text candidates: FTS5 with bm25 on SQLite, a 'simple' tsvector with GIN on PostgreSQL.
+
+Both index the same analysed terms (`nexora.memory.text`), so Chinese words and English stems
+match alike on either backend; a query is the OR of its terms, ranked by the backend."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from sqlalchemy import String, column, delete, func, insert, literal_column, select, table, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nexora.memory.index.filters import Filters
+from nexora.memory.index.tables import sqlite_terms
+from nexora.storage.models import MemoryItem
+
+
+class FullText(Protocol):
+    async def write(self, session: AsyncSession, rows: Sequence[tuple[str, str]]) -> None:
+        """Index `(item_id, analysed terms)` pairs, replacing what those items had."""
+
+    async def delete(self, session: AsyncSession, item_ids: Sequence[str]) -> None: ...
+
+    async def search(
+        self, session: AsyncSession, terms: Sequence[str], filters: Filters, limit: int
+    ) -> list[str]:
+        """Ids of the best-matching visible items, best first."""
+
+
+def _quoted(term: str, quote: str) -> str:
+    return quote + term.replace(quote, quote * 2) + quote
+
+
+class SqliteFullText:
+    _fts = table("memory_fts", column("rowid"))
+
+    async def write(self, session: AsyncSession, rows: Sequence[tuple[str, str]]) -> None:
+        if not rows:
+            return
+        await self.delete(session, [item_id for item_id, _ in rows])
+        await session.execute(
+            insert(sqlite_terms), [{"item_id": item_id, "terms": terms} for item_id, terms in rows]
+        )
+
+    async def delete(self, session: AsyncSession, item_ids: Sequence[str]) -> None:
+        # The triggers of migration 0007 take the rows out of `memory_fts` as well.
+        await session.execute(delete(sqlite_terms).where(sqlite_terms.c.item_id.in_(item_ids)))
+
+    async def search(
+        self, session: AsyncSession, terms: Sequence[str], filters: Filters, limit: int
+    ) -> list[str]:
+        if not terms:
+            return []
+        match = " OR ".join(_quoted(term, '"') for term in terms)
+        query = (
+            select(sqlite_terms.c.item_id)
+            .select_from(
+                self._fts.join(sqlite_terms, sqlite_terms.c.id == self._fts.c.rowid).join(
+                    MemoryItem, MemoryItem.id == sqlite_terms.c.item_id
+                )
+            )
+            .where(text("memory_fts MATCH :match").bindparams(match=match), filters.where())
+            .order_by(text("bm25(memory_fts)"))
+            .limit(limit)
+        )
+        return list((await session.scalars(query)).all())
+
+
+class PostgresFullText:
+    _terms = table("memory_terms", column("item_id", String), column("terms"))
+
+    async def write(self, session: AsyncSession, rows: Sequence[tuple[str, str]]) -> None:
+        if not rows:
+            return
+        await session.execute(
+            text(
+                "INSERT INTO memory_terms (item_id, terms)"
+                " VALUES (:item_id, to_tsvector('simple', :terms))"
+                " ON CONFLICT (item_id) DO UPDATE SET terms = excluded.terms"
+            ),
+            [{"item_id": item_id, "terms": terms} for item_id, terms in rows],
+        )
+
+    async def delete(self, session: AsyncSession, item_ids: Sequence[str]) -> None:
+        await session.execute(delete(self._terms).where(self._terms.c.item_id.in_(item_ids)))
+
+    async def search(
+        self, session: AsyncSession, terms: Sequence[str], filters: Filters, limit: int
+    ) -> list[str]:
+        if not terms:
+            return []
+        tsquery = func.to_tsquery(
+            literal_column("'simple'::regconfig"),
+            " | ".join(_quoted(term, "'") for term in terms),
+        )
+        # Normalisation 1 divides by the log of the length: long chunks do not win by size.
+        rank = func.ts_rank(self._terms.c.terms, tsquery, 1)
+        query = (
+            select(self._terms.c.item_id)
+            .select_from(self._terms.join(MemoryItem, MemoryItem.id == self._terms.c.item_id))
+            .where(self._terms.c.terms.op("@@")(tsquery), filters.where())
+            .order_by(rank.desc(), self._terms.c.item_id)
+            .limit(limit)
+        )
+        return list((await session.scalars(query)).all())
