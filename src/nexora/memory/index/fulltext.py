@@ -8,7 +8,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from sqlalchemy import String, column, delete, func, insert, literal_column, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    column,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.memory.index.filters import Filters
@@ -21,6 +33,9 @@ class FullText(Protocol):
         """Index `(item_id, analysed terms)` pairs, replacing what those items had."""
 
     async def delete(self, session: AsyncSession, item_ids: Sequence[str]) -> None: ...
+
+    def indexed(self) -> ColumnElement[bool]:
+        """Whether the `memory_items` row of the enclosing query has terms in the index."""
 
     async def search(
         self, session: AsyncSession, terms: Sequence[str], filters: Filters, limit: int
@@ -42,6 +57,9 @@ class SqliteFullText:
         await session.execute(
             insert(sqlite_terms), [{"item_id": item_id, "terms": terms} for item_id, terms in rows]
         )
+
+    def indexed(self) -> ColumnElement[bool]:
+        return exists().where(sqlite_terms.c.item_id == MemoryItem.id)
 
     async def delete(self, session: AsyncSession, item_ids: Sequence[str]) -> None:
         # The triggers of migration 0007 take the rows out of `memory_fts` as well.
@@ -81,6 +99,9 @@ class PostgresFullText:
             ),
             [{"item_id": item_id, "terms": terms} for item_id, terms in rows],
         )
+
+    def indexed(self) -> ColumnElement[bool]:
+        return exists().where(self._terms.c.item_id == MemoryItem.id)
 
     async def delete(self, session: AsyncSession, item_ids: Sequence[str]) -> None:
         await session.execute(delete(self._terms).where(self._terms.c.item_id.in_(item_ids)))
