@@ -1,4 +1,4 @@
-"""Re-embedding after the embedder changes: resumable, idempotent, and only the new vectors count."""
+"""Re-embedding after the embedder changes: resumable, idempotent, only new vectors count."""
 
 from __future__ import annotations
 
