@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import CTE, ColumnElement, Select, and_, select
 
 from nexora.memory.scope import Scope
 from nexora.storage.models import MemoryItem
@@ -51,3 +51,27 @@ class Filters:
         if self.until is not None:
             conditions.append(MemoryItem.occurred_at < self.until)
         return and_(*conditions)
+
+    def keep(self, candidates: CTE, limit: int) -> Select[str]:
+        """The ids of `candidates` (columns `item_id`, `distance`: lower is better) that pass,
+        best first. The candidates are materialised first so that each is looked up by primary
+        key: otherwise SQLite walks the reader's whole agent index to check a few dozen ids."""
+        return (
+            select(candidates.c.item_id)
+            .join(MemoryItem, MemoryItem.id == candidates.c.item_id)
+            .where(self.where())
+            .order_by(candidates.c.distance, candidates.c.item_id)
+            .limit(limit)
+        )
+
+    def items(self, item_ids: Sequence[str]) -> Select[MemoryItem]:
+        """The items among `item_ids` that pass, looked up by primary key (see `keep`)."""
+        chosen = (
+            select(MemoryItem.id.label("item_id"))
+            .where(MemoryItem.id.in_(item_ids))
+            .cte("chosen")
+            .prefix_with("MATERIALIZED")
+        )
+        return (
+            select(MemoryItem).join(chosen, chosen.c.item_id == MemoryItem.id).where(self.where())
+        )

@@ -1,7 +1,9 @@
 """Full-text candidates: FTS5 with bm25 on SQLite, a 'simple' tsvector with GIN on PostgreSQL.
 
 Both index the same analysed terms (`nexora.memory.text`), so Chinese words and English stems
-match alike on either backend; a query is the OR of its terms, ranked by the backend."""
+match alike on either backend; a query is the OR of its terms, ranked by the backend. The best
+matches are taken from the index alone and then filtered by scope; when the scope keeps fewer
+than asked (a small agent in a large org), the scope is searched exhaustively instead."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from typing import Protocol
 
 from sqlalchemy import (
     ColumnElement,
+    Float,
+    Select,
     String,
     column,
     delete,
@@ -26,6 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nexora.memory.index.filters import Filters
 from nexora.memory.index.tables import sqlite_terms
 from nexora.storage.models import MemoryItem
+
+MIN_FETCH = 100
 
 
 class FullText(Protocol):
@@ -47,7 +53,29 @@ def _quoted(term: str, quote: str) -> str:
     return quote + term.replace(quote, quote * 2) + quote
 
 
-class SqliteFullText:
+class _RankedFirst:
+    """The search both backends share; each says how to rank its matches (lower is better)."""
+
+    def _ranked(self, terms: Sequence[str]) -> Select[str, float]:
+        raise NotImplementedError
+
+    async def search(
+        self, session: AsyncSession, terms: Sequence[str], filters: Filters, limit: int
+    ) -> list[str]:
+        if not terms:
+            return []
+        ranked = self._ranked(terms)
+        candidates = (
+            ranked.limit(max(MIN_FETCH, 2 * limit)).cte("candidates").prefix_with("MATERIALIZED")
+        )
+        found = list((await session.scalars(filters.keep(candidates, limit))).all())
+        if len(found) >= limit:
+            return found
+        everything = ranked.cte("matches")
+        return list((await session.scalars(filters.keep(everything, limit))).all())
+
+
+class SqliteFullText(_RankedFirst):
     _fts = table("memory_fts", column("rowid"))
 
     async def write(self, session: AsyncSession, rows: Sequence[tuple[str, str]]) -> None:
@@ -65,27 +93,18 @@ class SqliteFullText:
         # The triggers of migration 0007 take the rows out of `memory_fts` as well.
         await session.execute(delete(sqlite_terms).where(sqlite_terms.c.item_id.in_(item_ids)))
 
-    async def search(
-        self, session: AsyncSession, terms: Sequence[str], filters: Filters, limit: int
-    ) -> list[str]:
-        if not terms:
-            return []
+    def _ranked(self, terms: Sequence[str]) -> Select[str, float]:
         match = " OR ".join(_quoted(term, '"') for term in terms)
-        query = (
-            select(sqlite_terms.c.item_id)
-            .select_from(
-                self._fts.join(sqlite_terms, sqlite_terms.c.id == self._fts.c.rowid).join(
-                    MemoryItem, MemoryItem.id == sqlite_terms.c.item_id
-                )
-            )
-            .where(text("memory_fts MATCH :match").bindparams(match=match), filters.where())
-            .order_by(text("bm25(memory_fts)"))
-            .limit(limit)
+        bm25 = literal_column("bm25(memory_fts)", Float)  # negative: lower is better
+        return (
+            select(sqlite_terms.c.item_id, bm25.label("distance"))
+            .select_from(self._fts.join(sqlite_terms, sqlite_terms.c.id == self._fts.c.rowid))
+            .where(text("memory_fts MATCH :match").bindparams(match=match))
+            .order_by(bm25)
         )
-        return list((await session.scalars(query)).all())
 
 
-class PostgresFullText:
+class PostgresFullText(_RankedFirst):
     _terms = table("memory_terms", column("item_id", String), column("terms"))
 
     async def write(self, session: AsyncSession, rows: Sequence[tuple[str, str]]) -> None:
@@ -106,22 +125,15 @@ class PostgresFullText:
     async def delete(self, session: AsyncSession, item_ids: Sequence[str]) -> None:
         await session.execute(delete(self._terms).where(self._terms.c.item_id.in_(item_ids)))
 
-    async def search(
-        self, session: AsyncSession, terms: Sequence[str], filters: Filters, limit: int
-    ) -> list[str]:
-        if not terms:
-            return []
+    def _ranked(self, terms: Sequence[str]) -> Select[str, float]:
         tsquery = func.to_tsquery(
             literal_column("'simple'::regconfig"),
             " | ".join(_quoted(term, "'") for term in terms),
         )
         # Normalisation 1 divides by the log of the length: long chunks do not win by size.
-        rank = func.ts_rank(self._terms.c.terms, tsquery, 1)
-        query = (
-            select(self._terms.c.item_id)
-            .select_from(self._terms.join(MemoryItem, MemoryItem.id == self._terms.c.item_id))
-            .where(self._terms.c.terms.op("@@")(tsquery), filters.where())
-            .order_by(rank.desc(), self._terms.c.item_id)
-            .limit(limit)
+        distance = -func.ts_rank(self._terms.c.terms, tsquery, 1)
+        return (
+            select(self._terms.c.item_id, distance.label("distance"))
+            .where(self._terms.c.terms.op("@@")(tsquery))
+            .order_by(distance)
         )
-        return list((await session.scalars(query)).all())

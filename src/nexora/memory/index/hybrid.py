@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.memory.embed import Embedder, EmbedderError
@@ -142,14 +142,8 @@ class HybridIndex:
         window = max(2 * limit, 20)
         for start in range(0, len(fused), window):
             chosen = fused[start : start + window]
-            items = {
-                item.id: item
-                for item in await session.scalars(
-                    select(MemoryItem).where(
-                        MemoryItem.id.in_([f.item_id for f in chosen]), filters.where()
-                    )
-                )
-            }
+            found = await session.scalars(filters.items([f.item_id for f in chosen]))
+            items = {item.id: item for item in found}
             hits += [
                 Hit(items[f.item_id], f.score, f.lexical_rank, f.vector_rank)
                 for f in chosen

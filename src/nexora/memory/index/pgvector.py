@@ -96,7 +96,10 @@ class PgVectors:
         exists = await session.scalar(
             text("SELECT 1 FROM pg_indexes WHERE indexname = :name"), {"name": name}
         )
-        if not exists:
+        if exists:
+            self._indexed.add((embedder, dims))
+        else:
+            # Not remembered here: the caller may roll back; the next call looks again.
             await session.execute(
                 text(
                     f"CREATE INDEX IF NOT EXISTS {name} ON memory_vectors"
@@ -104,7 +107,6 @@ class PgVectors:
                     f" WHERE embedder = {_embedder_sql(embedder)}"
                 )
             )
-        self._indexed.add((embedder, dims))
 
     async def nearest(
         self,
@@ -122,31 +124,19 @@ class PgVectors:
         )
         probe = cast(bindparam("query", _literal(query), type_=String), _Vector(dims))
         distance = literal_column(f"vector::vector({dims})").op("<=>", return_type=Float)(probe)
+        ours = text(f"embedder = {_embedder_sql(embedder)}")
         candidates = (
             select(vectors.c.item_id, distance.label("distance"))
-            .where(text(f"embedder = {_embedder_sql(embedder)}"))
+            .where(ours)
             .order_by(distance)
             .limit(fetch)
             .cte("candidates")
             .prefix_with("MATERIALIZED")
         )
-        approximate = (
-            select(candidates.c.item_id)
-            .join(MemoryItem, MemoryItem.id == candidates.c.item_id)
-            .where(filters.where())
-            .order_by(candidates.c.distance)
-            .limit(limit)
-        )
-        found = list((await session.scalars(approximate)).all())
+        found = list((await session.scalars(filters.keep(candidates, limit))).all())
         if len(found) >= limit:
             return found
         # `+ 0` hides the expression from the planner, so it scans the scope's rows exactly
         # instead of the index (which would hand back the same too-short list).
-        exact = (
-            select(vectors.c.item_id)
-            .join(MemoryItem, MemoryItem.id == vectors.c.item_id)
-            .where(text(f"embedder = {_embedder_sql(embedder)}"), filters.where())
-            .order_by(distance + 0)
-            .limit(limit)
-        )
-        return list((await session.scalars(exact)).all())
+        everything = select(vectors.c.item_id, (distance + 0).label("distance")).where(ours)
+        return list((await session.scalars(filters.keep(everything.cte("exact"), limit))).all())
