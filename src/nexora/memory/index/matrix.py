@@ -51,18 +51,33 @@ class OrgMatrix:
 
     def apply(self, rows: Iterable[Row]) -> None:
         """Adds new items and replaces the vectors and attributes of known ones."""
+        fresh: list[Row] = []
         for row in rows:
             position = self._row_of.get(row.item_id)
             if position is None:
-                position = self._grow()
-                self._row_of[row.item_id] = position
-                self.ids.append(row.item_id)
-            self._vectors[position] = np.frombuffer(row.vector, dtype=np.float32)
-            self._attrs[position] = [
-                self._code(value)
-                for value in (row.agent_id, row.group_id, row.user_id, row.layer, row.kind)
-            ]
-            self._times[position] = epoch(row.occurred_at)
+                fresh.append(row)
+            else:
+                self._vectors[position] = np.frombuffer(row.vector, dtype=np.float32)
+                self._attrs[position] = self._row_codes(row)
+                self._times[position] = epoch(row.occurred_at)
+        if not fresh:
+            return
+        # New rows in one block: loading an org of 100k items is a few array copies, not
+        # 100k small ones.
+        start, count = self._size, len(fresh)
+        self._reserve(start + count)
+        vectors = np.frombuffer(b"".join(row.vector for row in fresh), dtype=np.float32)
+        self._vectors[start : start + count] = vectors.reshape(count, self.dims)
+        self._attrs[start : start + count] = [self._row_codes(row) for row in fresh]
+        self._times[start : start + count] = [epoch(row.occurred_at) for row in fresh]
+        for offset, row in enumerate(fresh):
+            self._row_of[row.item_id] = start + offset
+            self.ids.append(row.item_id)
+        self._size += count
+
+    def _row_codes(self, row: Row) -> list[int]:
+        values = (row.agent_id, row.group_id, row.user_id, row.layer, row.kind)
+        return [self._code(value) for value in values]
 
     def nearest(self, query: Floats, filters: Filters, limit: int) -> list[str]:
         """Ids of the `limit` visible items closest to `query` (cosine: all are normalised)."""
@@ -110,18 +125,17 @@ class OrgMatrix:
     def _known_all(self, values: Sequence[str]) -> list[int]:
         return [self._known(value) for value in values]
 
-    def _grow(self) -> int:
-        if self._size == len(self._vectors):
-            capacity = max(1024, 2 * self._size)
-            vectors = np.zeros((capacity, self.dims), dtype=np.float32)
-            vectors[: self._size] = self._vectors[: self._size]
-            attrs = np.zeros((capacity, 5), dtype=np.int32)
-            attrs[: self._size] = self._attrs[: self._size]
-            times = np.zeros(capacity)
-            times[: self._size] = self._times[: self._size]
-            self._vectors, self._attrs, self._times = vectors, attrs, times
-        self._size += 1
-        return self._size - 1
+    def _reserve(self, rows: int) -> None:
+        if rows <= len(self._vectors):
+            return
+        capacity = max(1024, rows, 2 * len(self._vectors))
+        vectors = np.zeros((capacity, self.dims), dtype=np.float32)
+        vectors[: self._size] = self._vectors[: self._size]
+        attrs = np.zeros((capacity, 5), dtype=np.int32)
+        attrs[: self._size] = self._attrs[: self._size]
+        times = np.zeros(capacity)
+        times[: self._size] = self._times[: self._size]
+        self._vectors, self._attrs, self._times = vectors, attrs, times
 
 
 def epoch(moment: datetime) -> float:
