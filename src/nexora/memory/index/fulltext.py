@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from sqlalchemy import (
+    CTE,
     ColumnElement,
     Float,
     Select,
     String,
+    Subquery,
     column,
     delete,
     exists,
@@ -59,6 +61,9 @@ class _RankedFirst:
     def _ranked(self, terms: Sequence[str]) -> Select[str, float]:
         raise NotImplementedError
 
+    def _best(self, terms: Sequence[str], count: int) -> Select[str, float]:
+        return self._ranked(terms).limit(count)
+
     async def search(
         self, session: AsyncSession, terms: Sequence[str], filters: Filters, limit: int
     ) -> list[str]:
@@ -66,7 +71,9 @@ class _RankedFirst:
             return []
         ranked = self._ranked(terms)
         candidates = (
-            ranked.limit(max(MIN_FETCH, 2 * limit)).cte("candidates").prefix_with("MATERIALIZED")
+            self._best(terms, max(MIN_FETCH, 2 * limit))
+            .cte("candidates")
+            .prefix_with("MATERIALIZED")
         )
         found = list((await session.scalars(filters.keep(candidates, limit))).all())
         if len(found) >= limit:
@@ -93,14 +100,27 @@ class SqliteFullText(_RankedFirst):
         # The triggers of migration 0007 take the rows out of `memory_fts` as well.
         await session.execute(delete(sqlite_terms).where(sqlite_terms.c.item_id.in_(item_ids)))
 
-    def _ranked(self, terms: Sequence[str]) -> Select[str, float]:
+    def _matches(self, terms: Sequence[str]) -> Select[int, float]:
         match = " OR ".join(_quoted(term, '"') for term in terms)
         bm25 = literal_column("bm25(memory_fts)", Float)  # negative: lower is better
         return (
-            select(sqlite_terms.c.item_id, bm25.label("distance"))
-            .select_from(self._fts.join(sqlite_terms, sqlite_terms.c.id == self._fts.c.rowid))
+            select(self._fts.c.rowid, bm25.label("distance"))
             .where(text("memory_fts MATCH :match").bindparams(match=match))
             .order_by(bm25)
+        )
+
+    def _ranked(self, terms: Sequence[str]) -> Select[str, float]:
+        return self._with_item_ids(self._matches(terms).subquery("matches"))
+
+    def _best(self, terms: Sequence[str], count: int) -> Select[str, float]:
+        # Ranked and cut in FTS5 alone: the item ids are looked up for the best few only.
+        best = self._matches(terms).limit(count).cte("best").prefix_with("MATERIALIZED")
+        return self._with_item_ids(best)
+
+    @staticmethod
+    def _with_item_ids(matches: Subquery | CTE) -> Select[str, float]:
+        return select(sqlite_terms.c.item_id, matches.c.distance).join(
+            matches, matches.c.rowid == sqlite_terms.c.id
         )
 
 
