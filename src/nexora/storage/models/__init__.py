@@ -21,6 +21,7 @@ from nexora.storage.models.governance import (
     RuntimeConfig,
     Secret,
 )
+from nexora.storage.models.memory import MemoryBlock, MemoryChange, MemoryItem, MemoryJob
 from nexora.storage.models.runtime import (
     AuditEvent,
     ChatSession,
@@ -44,6 +45,10 @@ __all__ = [
     "InstalledSkill",
     "McpServer",
     "Membership",
+    "MemoryBlock",
+    "MemoryChange",
+    "MemoryItem",
+    "MemoryJob",
     "Org",
     "PluginEnablement",
     "Project",

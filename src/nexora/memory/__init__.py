@@ -1,0 +1,1 @@
+"""Agent memory: core blocks, episodic and archival items, retrieval, and how memory evolves."""
