@@ -174,7 +174,7 @@ class Platform:
             plugins=plugins,
             tools=tools,
             # Ingested chunks reach search through the items' index once one is wired here.
-            ingestion=Ingestion(db, settings, secret_store, MemoryItems()),
+            ingestion=Ingestion(db, settings, secret_store, MemoryItems(), audit),
         )
 
     async def start(self, *, workers: bool = True) -> None:

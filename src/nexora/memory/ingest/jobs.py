@@ -17,11 +17,13 @@ import psutil
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nexora.agents.registry import visible_to
+from nexora.auth.actor import Actor
 from nexora.errors import NotFound
 from nexora.memory.scope import Owner
 from nexora.storage.base import utcnow
 from nexora.storage.db import Database
-from nexora.storage.models import MemoryJob
+from nexora.storage.models import AgentRecord, MemoryJob
 
 KIND = "ingest"
 UNFINISHED = ("queued", "running")
@@ -133,6 +135,30 @@ async def get_job(session: AsyncSession, org_id: str, job_id: str) -> MemoryJob:
     if job is None or job.org_id != org_id or job.kind != KIND:
         raise NotFound("no such ingestion job")
     return job
+
+
+async def list_jobs(
+    session: AsyncSession, actor: Actor, agent_id: str | None, limit: int
+) -> list[MemoryJob]:
+    """The actor's org's ingestion jobs for agents it may use, newest first; jobs private to
+    another user are left out unless the actor is an admin."""
+    query = (
+        select(MemoryJob)
+        .where(
+            MemoryJob.org_id == actor.org_id,
+            MemoryJob.kind == KIND,
+            MemoryJob.agent_id.in_(select(AgentRecord.id).where(visible_to(actor))),
+        )
+        .order_by(MemoryJob.created_at.desc())
+    )
+    if agent_id is not None:
+        query = query.where(MemoryJob.agent_id == agent_id)
+    found = []
+    for job in await session.scalars(query.limit(limit * 2)):
+        private_to = job.meta.get("user_id")
+        if private_to is None or private_to == actor.user_id or actor.is_admin:
+            found.append(job)
+    return found[:limit]
 
 
 async def _job(session: AsyncSession, job_id: str) -> MemoryJob:

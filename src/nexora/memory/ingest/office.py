@@ -49,7 +49,7 @@ def read_office(path: Path, name: str, limits: IngestLimits) -> list[Section]:
     chars = 0
     try:
         for part in reader.parts(path):
-            text = "\n".join(line for line in part.lines if line != reader.NO_TEXT)
+            text = _join([line for line in part.lines if line != reader.NO_TEXT], part.kind)
             chars += len(text)
             limits.check_chars(name, chars)
             if text.strip():
@@ -63,6 +63,20 @@ def read_office(path: Path, name: str, limits: IngestLimits) -> list[Section]:
         # ValueError, KeyError...): each is the file's fault, reported with the file's name.
         raise UnreadableDocument(f"{name} could not be read: {type(exc).__name__}: {exc}") from exc
     return sections
+
+
+def _join(lines: list[str], kind: str) -> str:
+    """A sheet's rows stay together; elsewhere each line is a paragraph (a blank line between,
+    so the chunker sees them), except the rows of one table."""
+    if kind == "sheet":
+        return "\n".join(lines)
+    out: list[str] = []
+    for line in lines:
+        if out:
+            in_table = line.startswith("|") and out[-1].startswith("|")
+            out.append("\n" if in_table else "\n\n")
+        out.append(line)
+    return "".join(out)
 
 
 def _location(kind: str, label: str) -> Location:

@@ -13,8 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from nexora.auth.actor import Actor
 from nexora.config import Settings
 from nexora.errors import NexoraError
+from nexora.governance.audit import AuditLog, RequestContext
 from nexora.governance.secret_store import SecretStore
 from nexora.memory.ingest.chunker import ChunkSettings, chunk_document
 from nexora.memory.ingest.jobs import (
@@ -51,12 +53,18 @@ class Ingestion:
     """Ingestion jobs of one process: started, followed, and stopped with the process."""
 
     def __init__(
-        self, db: Database, settings: Settings, secrets: SecretStore, items: MemoryItems
+        self,
+        db: Database,
+        settings: Settings,
+        secrets: SecretStore,
+        items: MemoryItems,
+        audit: AuditLog,
     ) -> None:
         self.db = db
         self.settings = settings
         self.secrets = secrets
         self.items = items
+        self.audit = audit
         self._tasks: dict[str, asyncio.Task[MemoryJob]] = {}
 
     def limits(self, max_bytes: int | None = None) -> IngestLimits:
@@ -67,10 +75,32 @@ class Ingestion:
         """At start: jobs a dead process left unfinished are marked failed."""
         return await fail_orphaned(self.db, self.settings.ingest_stale_seconds)
 
-    async def create(self, request: IngestRequest, source: str) -> MemoryJob:
-        return await create_job(
+    async def create(
+        self,
+        request: IngestRequest,
+        source: str,
+        *,
+        actor: Actor,
+        request_info: RequestContext | None,
+    ) -> MemoryJob:
+        """The job, queued, and its audit event: who put which documents in whose memory."""
+        job = await create_job(
             self.db, request.owner, source, len(request.inputs), request.actor_id
         )
+        self.audit.record(
+            "memory.ingest",
+            actor=actor,
+            resource_type="agent",
+            resource_id=request.owner.agent_id,
+            request=request_info,
+            detail={
+                "job_id": job.id,
+                "source": source[:500],
+                "documents": len(request.inputs),
+                "user_id": request.owner.user_id,
+            },
+        )
+        return job
 
     def start(self, job: MemoryJob, request: IngestRequest) -> None:
         """Runs the job in the background of this process."""

@@ -41,13 +41,21 @@ def describe(item: Input) -> str:
     return f"feishu:{item.ref.kind}/{item.ref.token}"
 
 
-def resolve_target(target: str, limits: IngestLimits) -> Sequence[Input]:
-    """A CLI target: a Feishu reference or URL, an http(s) URL, a file or a folder."""
+def resolve_url(target: str) -> FeishuInput | UrlInput:
+    """A remote document: a Feishu reference or URL, or an http(s) URL (never a local path,
+    which is what the API takes from callers)."""
     ref = parse_ref(target)
     if ref is not None:
-        return [FeishuInput(ref)]
+        return FeishuInput(ref)
     if target.startswith(("http://", "https://")):
-        return [UrlInput(target)]
+        return UrlInput(target)
+    raise InvalidInput(f"{target!r} is not an http(s) URL or a feishu: reference")
+
+
+def resolve_target(target: str, limits: IngestLimits) -> Sequence[Input]:
+    """A CLI target: a Feishu reference or URL, an http(s) URL, a file or a folder."""
+    if parse_ref(target) is not None or target.startswith(("http://", "https://")):
+        return [resolve_url(target)]
     path = Path(target).expanduser()
     if path.is_dir():
         return folder_inputs(path, limits)

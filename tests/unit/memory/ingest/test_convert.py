@@ -36,12 +36,9 @@ def test_docx_keeps_headings_and_tables(tmp_path: Path) -> None:
     assert document.media == "docx"
     (section,) = document.sections
     assert section.where == {}
-    assert section.text.splitlines() == [
-        "# Annual report",
-        "Revenue grew 12 percent.",
-        "| Region | Sales |",
-        "| North | 420 |",
-    ]
+    assert section.text == (
+        "# Annual report\n\nRevenue grew 12 percent.\n\n| Region | Sales |\n| North | 420 |"
+    )
 
 
 def test_xlsx_sheets_and_pptx_slides_are_sections(tmp_path: Path) -> None:

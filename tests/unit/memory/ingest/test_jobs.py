@@ -14,7 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from nexora.auth.actor import Actor, Role
 from nexora.config import Settings
+from nexora.governance.audit import AuditLog
+from nexora.governance.records import RecordSink
 from nexora.governance.secret_store import SecretOwner, SecretStore
 from nexora.governance.secrets import SecretBox
 from nexora.memory.ingest.jobs import JobProgress, create_job, fail_orphaned
@@ -40,7 +43,9 @@ def site() -> Iterator[LoopbackSite]:
 def _ingestion(world: World, tmp_path: Path, **settings: Any) -> Ingestion:
     config = Settings(home=tmp_path / "home", detect_local_models=False, **settings)
     store = SecretStore(SecretBox.from_keys_dir(tmp_path / "keys"))
-    return Ingestion(world.db, config, store, MemoryItems())
+    return Ingestion(
+        world.db, config, store, MemoryItems(), AuditLog(RecordSink(world.db), enabled=False)
+    )
 
 
 async def _ingest(
@@ -49,7 +54,8 @@ async def _ingest(
     owner = Owner(world.org_id, agent_id=world.agent_id)
     limits = IngestLimits()
     request = IngestRequest(owner, resolve_target(target, limits), world.user_id, limits)
-    job = await ingestion.create(request, target)
+    actor = Actor(world.user_id, "ann", world.org_id, Role.OPERATOR, False, "token")
+    job = await ingestion.create(request, target, actor=actor, request_info=None)
     assert job.status == "queued"
     snapshots = seen if seen is not None else []
     return await ingestion.run(
