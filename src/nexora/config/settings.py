@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -127,6 +134,14 @@ class Settings(BaseSettings):
     def _model_has_provider(cls, value: str | None) -> str | None:
         if value is not None and ":" not in value:
             raise ValueError("must be 'provider:model', e.g. 'openai:gpt-4o-mini'")
+        return value
+
+    @field_validator("ingest_chunk_overlap")
+    @classmethod
+    def _overlap_advances(cls, value: int, info: ValidationInfo) -> int:
+        chars = info.data.get("ingest_chunk_chars")
+        if isinstance(chars, int) and value >= chars // 2:
+            raise ValueError("must be less than half of ingest_chunk_chars")
         return value
 
     @field_validator("log_level")

@@ -19,6 +19,7 @@ from nexora.errors import NexoraError
 from nexora.governance.audit import AuditLog, RequestContext
 from nexora.governance.secret_store import SecretStore
 from nexora.memory.ingest.chunker import ChunkSettings, chunk_document
+from nexora.memory.ingest.document import UnreadableDocument
 from nexora.memory.ingest.jobs import (
     JobProgress,
     create_job,
@@ -182,6 +183,11 @@ class Ingestion:
                 document,
                 ChunkSettings(self.settings.ingest_chunk_chars, self.settings.ingest_chunk_overlap),
             )
+            if not chunks:
+                # Not an error to retire the old version over: most often a scanned PDF.
+                raise UnreadableDocument(
+                    f"{name} has no text to ingest (a scanned PDF needs ingest_pdf_parser=mineru)"
+                )
             stored = await store_document(
                 self.db,
                 self.items,

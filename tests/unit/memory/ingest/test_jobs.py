@@ -4,6 +4,7 @@ a dead process left behind."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from nexora.memory.scope import Owner
 from nexora.storage.base import utcnow
 from nexora.storage.models import MemoryChange, MemoryItem, MemoryJob
 from tests.fakes.feishu_api import FakeFeishu, heading, text
+from tests.fakes.mineru_api import FakeMinerU
 from tests.fakes.web_site import LoopbackSite, Reply
 from tests.unit.memory.conftest import World
 from tests.unit.skills import office_files
@@ -233,3 +235,73 @@ async def test_jobs_a_dead_process_left_are_marked_failed(world: World) -> None:
         assert "interrupted: the process running this ingestion stopped" in (
             after[name].error or ""
         )
+
+
+async def test_pdfs_go_to_mineru_when_configured(
+    world: World, tmp_path: Path, site: LoopbackSite
+) -> None:
+    fake = FakeMinerU(site, markdown="# Scanned\n\nThe table says 42.")
+    ingestion = _ingestion(
+        world,
+        tmp_path,
+        ingest_pdf_parser="mineru",
+        mineru_base_url=site.url(""),
+        mineru_poll_seconds=0.01,
+    )
+    pdf = office_files.pdf(tmp_path / "scan.pdf", ["unused local text"])
+    missing = await _ingest(ingestion, world, str(pdf))
+    assert missing.status == "failed" and "MINERU_API_TOKEN" in (missing.error or "")
+    async with world.db.session() as session:
+        await ingestion.secrets.put(
+            session, SecretOwner(world.org_id, None), "MINERU_API_TOKEN", fake.token
+        )
+    job = await _ingest(ingestion, world, str(pdf))
+    assert (job.status, job.added) == ("completed", 1)
+    (item,) = await _items(world)
+    assert item.text == "# Scanned\n\nThe table says 42." and item.meta["media"] == "pdf"
+    assert fake.uploads[0].body == pdf.read_bytes()
+
+
+async def test_stopping_the_process_fails_its_running_jobs(
+    world: World, tmp_path: Path, site: LoopbackSite
+) -> None:
+    fake = FakeFeishu(site, slow_seconds=2.0)
+    fake.add_document("doxcnSlowDoc01", "Slow", [text("late")])
+    ingestion = _ingestion(world, tmp_path, feishu_base_url=site.url(""))
+    async with world.db.session() as session:
+        owner = SecretOwner(world.org_id, None)
+        await ingestion.secrets.put(session, owner, "FEISHU_APP_ID", fake.app_id)
+        await ingestion.secrets.put(session, owner, "FEISHU_APP_SECRET", fake.app_secret)
+    limits = IngestLimits()
+    request = IngestRequest(
+        Owner(world.org_id, agent_id=world.agent_id),
+        resolve_target("feishu:docx/doxcnSlowDoc01", limits),
+        None,
+        limits,
+    )
+    actor = Actor(world.user_id, "ann", world.org_id, Role.OPERATOR, False, "token")
+    job = await ingestion.create(request, "feishu", actor=actor, request_info=None)
+    ingestion.start(job, request)
+    for _ in range(200):  # until the job is inside the slow call
+        if any(s.path.endswith("/blocks") for s in site.requests):
+            break
+        await asyncio.sleep(0.01)
+    await ingestion.stop()
+    async with world.db.session() as session:
+        stopped = await session.get(MemoryJob, job.id)
+    assert stopped is not None and stopped.status == "failed"
+    assert stopped.error == "stopped: the server shut down during the job"
+
+
+async def test_a_document_without_text_is_a_failure_not_an_empty_version(
+    world: World, tmp_path: Path
+) -> None:
+    ingestion = _ingestion(world, tmp_path)
+    path = tmp_path / "notes.txt"
+    path.write_text("Keep this fact.", encoding="utf-8")
+    await _ingest(ingestion, world, str(path))
+    path.write_text("   \n", encoding="utf-8")
+    job = await _ingest(ingestion, world, str(path))
+    assert job.status == "failed" and "has no text to ingest" in (job.error or "")
+    (item,) = await _items(world)
+    assert (item.text, item.status) == ("Keep this fact.", "active")
