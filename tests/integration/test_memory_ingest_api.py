@@ -147,6 +147,8 @@ def test_a_url_is_fetched_and_a_broken_file_fails_the_job(
     assert_problem(admin.post(URL, json={"agent_id": agent["id"], "url": "/etc/passwd"}), 422)
     assert_problem(admin.post(URL, json={"agent_id": agent["id"]}), 422)
     assert_problem(admin.post(URL, content=b"x", headers={"content-type": "text/plain"}), 415)
+    huge = b'{"agent_id": "' + b"x" * (2 * MIB) + b'"}'
+    assert_problem(admin.post(URL, content=huge, headers={"content-type": "application/json"}), 413)
 
 
 def test_the_orgs_upload_limit_applies(admin: httpx.Client) -> None:

@@ -18,6 +18,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 
 from nexora.agents.uploads import MAX_FILES_PER_REQUEST, MULTIPART_OVERHEAD, safe_name
@@ -41,6 +42,7 @@ UPLOAD_BODY = LargerBody(
     re.compile(r"/api/memory/archival/ingest"),
     MAX_UPLOAD_MB_CEILING * MIB + MULTIPART_OVERHEAD,
 )
+JSON_MAX_BYTES = 64 * 1024
 _REQUEST_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -143,7 +145,8 @@ async def ingest(
     folder: Path | None = None
     if content_type.startswith("application/json"):
         try:
-            body = IngestUrl.model_validate_json(await request.body())
+            # The upload allowance of this path is not for JSON: a URL needs little room.
+            body = IngestUrl.model_validate_json(await limit_body(request, JSON_MAX_BYTES).body())
         except ValidationError as exc:  # the same 422 as a declared body's
             raise RequestValidationError(exc.errors(include_url=False)) from exc
         agent_id, private = body.agent_id, body.private
@@ -227,7 +230,9 @@ async def jobs(
     return JobList(jobs=[JobPublic.of(j) for j in await list_jobs(db, actor, agent_id, limit)])
 
 
-async def _check_visible(db: Any, platform: Platform, actor: Actor, job: MemoryJob) -> None:
+async def _check_visible(
+    db: AsyncSession, platform: Platform, actor: Actor, job: MemoryJob
+) -> None:
     if job.agent_id is not None:
         await platform.agents.get(db, actor, job.agent_id)
     private_to = job.meta.get("user_id")
