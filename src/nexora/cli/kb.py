@@ -20,7 +20,6 @@ from nexora.errors import InvalidInput, NotFound
 from nexora.governance.audit import RequestContext
 from nexora.memory.ingest.jobs import JobProgress
 from nexora.memory.ingest.runner import IngestRequest
-from nexora.memory.ingest.sources import resolve_target
 from nexora.memory.scope import Owner
 from nexora.platform import Platform
 from nexora.storage.models import AgentRecord, Membership, User
@@ -78,6 +77,8 @@ async def _ingest(
         actor = await local_actor(db, org)
         record = await _agent(db, platform, actor.org_id, agent)
         user_id = await _member(db, actor.org_id, user) if user else None
+    from nexora.memory.ingest.sources import resolve_target  # with the readers: only here
+
     limits = platform.ingestion.limits()
     inputs = resolve_target(target, limits)
     request = IngestRequest(

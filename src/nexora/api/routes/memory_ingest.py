@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 from fastapi import APIRouter, Query, Request
@@ -30,10 +30,12 @@ from nexora.governance.runtime_config import MAX_UPLOAD_MB, MAX_UPLOAD_MB_CEILIN
 from nexora.memory.ingest.jobs import get_job, list_jobs
 from nexora.memory.ingest.limits import MIB
 from nexora.memory.ingest.runner import IngestRequest
-from nexora.memory.ingest.sources import FileInput, Input, resolve_url
 from nexora.memory.scope import Owner
 from nexora.platform import Platform
 from nexora.storage.models import MemoryJob
+
+if TYPE_CHECKING:
+    from nexora.memory.ingest.sources import FileInput
 
 router = APIRouter(prefix="/api/memory", tags=["memory"])
 
@@ -139,6 +141,8 @@ async def ingest(
     info: RequestInfo,
 ) -> IngestAccepted:
     """Starts ingesting the uploaded files, or the URL, into the agent's archival memory."""
+    from nexora.memory.ingest.sources import Input, resolve_url  # the readers: on first use
+
     content_type = request.headers.get("content-type", "")
     max_bytes = await get_config(db, actor.org_id, MAX_UPLOAD_MB) * MIB
     limits = platform.ingestion.limits(max_bytes)
@@ -183,6 +187,8 @@ async def _keep_uploads(
 ) -> tuple[Path, list[FileInput]]:
     """Copies the uploads where the background job can read them after this request ends;
     the job removes the folder when it finishes."""
+    from nexora.memory.ingest.sources import FileInput
+
     uploads = [item for item in form.getlist("files") if isinstance(item, UploadFile)]
     if not uploads:
         raise InvalidInput("send at least one file in the 'files' field")

@@ -12,14 +12,13 @@ import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nexora.auth.actor import Actor
 from nexora.config import Settings
 from nexora.errors import NexoraError
 from nexora.governance.audit import AuditLog, RequestContext
 from nexora.governance.secret_store import SecretStore
-from nexora.memory.ingest.chunker import ChunkSettings, chunk_document
-from nexora.memory.ingest.document import UnreadableDocument
 from nexora.memory.ingest.jobs import (
     JobProgress,
     create_job,
@@ -28,13 +27,14 @@ from nexora.memory.ingest.jobs import (
     save_progress,
 )
 from nexora.memory.ingest.limits import MIB, IngestLimits
-from nexora.memory.ingest.loader import DocumentLoader
-from nexora.memory.ingest.sources import Input, describe
-from nexora.memory.ingest.store import store_document
 from nexora.memory.items import MemoryItems
 from nexora.memory.scope import Owner
 from nexora.storage.db import Database
 from nexora.storage.models import MemoryJob
+
+if TYPE_CHECKING:
+    from nexora.memory.ingest.loader import DocumentLoader
+    from nexora.memory.ingest.sources import Input
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +126,9 @@ class Ingestion:
     async def run(
         self, job_id: str, request: IngestRequest, on_progress: OnProgress | None = None
     ) -> MemoryJob:
+        # The readers and connectors load with a process's first job, not with every start.
+        from nexora.memory.ingest.loader import DocumentLoader
+
         progress = JobProgress(job_id, total=len(request.inputs))
         try:
             await save_progress(self.db, progress)
@@ -165,6 +168,9 @@ class Ingestion:
         progress: JobProgress,
         on_progress: OnProgress | None,
     ) -> None:
+        from nexora.memory.ingest.pipeline import ingest_document
+        from nexora.memory.ingest.sources import describe
+
         name = describe(item)
         progress.current = name
         if on_progress is not None:
@@ -178,24 +184,8 @@ class Ingestion:
                 on_progress(progress)
 
         try:
-            document = await loader.load(item)
-            chunks = chunk_document(
-                document,
-                ChunkSettings(self.settings.ingest_chunk_chars, self.settings.ingest_chunk_overlap),
-            )
-            if not chunks:
-                # Not an error to retire the old version over: most often a scanned PDF.
-                raise UnreadableDocument(
-                    f"{name} has no text to ingest (a scanned PDF needs ingest_pdf_parser=mineru)"
-                )
-            stored = await store_document(
-                self.db,
-                self.items,
-                request.owner,
-                document,
-                chunks,
-                actor_id=request.actor_id,
-                on_batch=batch_done,
+            stored = await ingest_document(
+                self.db, self.items, self.settings, loader, item, request, batch_done
             )
             progress.retired += stored.retired
         except NexoraError as exc:
