@@ -98,9 +98,8 @@ def _pack(
         if block.is_heading and parts and not only_headings:
             yield "\n\n".join(parts), headings
             parts, only_headings = [], True
-        if not parts:
-            headings = block.headings
-        if not block.is_heading and only_headings:
+        if not parts or (only_headings and not block.is_heading):
+            # A chunk is named by where its first paragraph sits, below its headings.
             headings = block.headings
         # Room for the overlap and its separator, so a piece always fits after a flush.
         for piece in _pieces(block.text, settings.max_chars - settings.overlap - 2):
@@ -118,7 +117,7 @@ def _pack(
 
 def _pieces(text: str, limit: int) -> Iterator[str]:
     """`text` cut to at most `limit` characters: at line ends, then sentence ends, then
-    anywhere (a long run of text with neither). Joining the pieces gives `text` back."""
+    anywhere (a long run of text with neither). Only whitespace at the cuts is dropped."""
     if len(text) <= limit:
         yield text
         return

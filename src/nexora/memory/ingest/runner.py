@@ -138,7 +138,7 @@ class Ingestion:
                 self.db,
                 self.secrets,
                 request.owner.org_id,
-                request.owner.user_id,
+                request.actor_id,  # their own credentials win over the org's
             )
             for item in request.inputs:
                 await self._one(item, loader, request, progress, on_progress)

@@ -181,9 +181,15 @@ async def test_feishu_documents_use_the_orgs_secrets(
         missing.error or ""
     )
     async with world.db.session() as session:
-        owner = SecretOwner(world.org_id, None)
-        await ingestion.secrets.put(session, owner, "FEISHU_APP_ID", fake.app_id)
-        await ingestion.secrets.put(session, owner, "FEISHU_APP_SECRET", fake.app_secret)
+        org = SecretOwner(world.org_id, None)
+        await ingestion.secrets.put(session, org, "FEISHU_APP_ID", fake.app_id)
+        await ingestion.secrets.put(session, org, "FEISHU_APP_SECRET", "outdated")
+    refused = await _ingest(ingestion, world, "feishu:docx/doxcnPolicy001")
+    assert refused.status == "failed" and "app secret invalid" in (refused.error or "")
+    async with world.db.session() as session:
+        # The person asking has their own secret: it wins over the org's.
+        mine = SecretOwner(world.org_id, world.user_id)
+        await ingestion.secrets.put(session, mine, "FEISHU_APP_SECRET", fake.app_secret)
     job = await _ingest(ingestion, world, "feishu:docx/doxcnPolicy001")
     assert (job.status, job.added) == ("completed", 1)
     (item,) = [i for i in await _items(world)]
