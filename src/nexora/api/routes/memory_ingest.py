@@ -29,7 +29,7 @@ from nexora.errors import ContentTooLarge, InvalidInput, NotFound, UnsupportedMe
 from nexora.governance.runtime_config import MAX_UPLOAD_MB, MAX_UPLOAD_MB_CEILING, get_config
 from nexora.memory.ingest.jobs import get_job, list_jobs
 from nexora.memory.ingest.limits import MIB
-from nexora.memory.ingest.runner import IngestRequest
+from nexora.memory.ingest.runner import UPLOADS_PREFIX, IngestRequest
 from nexora.memory.scope import Owner
 from nexora.platform import Platform
 from nexora.storage.models import MemoryJob
@@ -194,9 +194,9 @@ async def _keep_uploads(
         raise InvalidInput("send at least one file in the 'files' field")
     if (total := sum(u.size or 0 for u in uploads)) > max_bytes:
         raise ContentTooLarge(f"the files add up to {total} bytes; the limit is {max_bytes}")
-    root = platform.settings.home / "tmp"
+    root = platform.ingestion.uploads_dir
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    folder = Path(tempfile.mkdtemp(prefix="ingest-", dir=root))
+    folder = Path(tempfile.mkdtemp(prefix=UPLOADS_PREFIX, dir=root))
     files: list[FileInput] = []
     for number, upload in enumerate(uploads):
         name = safe_name(upload.filename or "file")

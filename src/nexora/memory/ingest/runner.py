@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OnProgress = Callable[[JobProgress], None]
+UPLOADS_PREFIX = "ingest-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +74,17 @@ class Ingestion:
         """The limits for one ingestion: `max_bytes` per file, else the configured size."""
         return IngestLimits(max_bytes=max_bytes or self.settings.ingest_max_file_mb * MIB)
 
+    @property
+    def uploads_dir(self) -> Path:
+        """Where the API keeps uploaded files until their job has read them."""
+        return self.settings.home / "tmp"
+
     async def recover(self) -> int:
-        """At start: jobs a dead process left unfinished are marked failed."""
+        """At start: jobs a dead process left unfinished are marked failed, and the uploads
+        they never got to read are removed (only old ones: another process on the same data
+        dir may be reading its own)."""
+        cutoff = time.time() - self.settings.ingest_stale_seconds
+        await asyncio.to_thread(_remove_uploads_before, self.uploads_dir, cutoff)
         return await fail_orphaned(self.db, self.settings.ingest_stale_seconds)
 
     async def create(
@@ -194,3 +205,9 @@ class Ingestion:
         await save_progress(self.db, progress)
         if on_progress is not None:
             on_progress(progress)
+
+
+def _remove_uploads_before(root: Path, cutoff: float) -> None:
+    for folder in root.glob(f"{UPLOADS_PREFIX}*"):
+        if folder.is_dir() and folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -311,3 +312,15 @@ async def test_a_document_without_text_is_a_failure_not_an_empty_version(
     assert job.status == "failed" and "has no text to ingest" in (job.error or "")
     (item,) = await _items(world)
     assert (item.text, item.status) == ("Keep this fact.", "active")
+
+
+async def test_recovery_removes_uploads_no_job_will_read(world: World, tmp_path: Path) -> None:
+    ingestion = _ingestion(world, tmp_path)
+    old, fresh = ingestion.uploads_dir / "ingest-old", ingestion.uploads_dir / "ingest-new"
+    for folder in (old, fresh):
+        (folder / "0").mkdir(parents=True)
+        (folder / "0" / "a.txt").write_text("x", encoding="utf-8")
+    an_hour_ago = time.time() - 3600
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    assert await ingestion.recover() == 0
+    assert not old.exists() and fresh.exists()
