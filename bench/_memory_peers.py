@@ -97,9 +97,13 @@ def _qwenpaw_embedding(home: Path, agent_id: str, base_url: str) -> None:
     data = json.loads(config.read_text(encoding="utf-8"))
     memory = data["running"]["reme_light_memory_config"]
     memory["embedding_model_config"].update(
-        backend="openai", api_key="unused", base_url=base_url, model_name=EMBED_MODEL,
-        dimensions=EMBED_DIMS, use_dimensions=False,
-    )  # fmt: skip
+        backend="openai",
+        api_key="unused",
+        base_url=base_url,
+        model_name=EMBED_MODEL,
+        dimensions=EMBED_DIMS,
+        use_dimensions=False,
+    )
     config.write_text(json.dumps(data, indent=2), encoding="utf-8")
 
 
@@ -134,13 +138,21 @@ def run_qwenpaw(
     job.write_text(json.dumps({"agent_id": agent_id, "max_results": k, "vaults": vaults}))
     python = peer.venv / "bin" / "python"
     env = clean_env(
-        HOME=str(home), QWENPAW_WORKING_DIR=str(home / ".qwenpaw"),
-        QWENPAW_TELEMETRY_DISABLED="1", REME_DISABLE_LOGURU="true",
-    )  # fmt: skip
+        HOME=str(home),
+        QWENPAW_WORKING_DIR=str(home / ".qwenpaw"),
+        QWENPAW_TELEMETRY_DISABLED="1",
+        REME_DISABLE_LOGURU="true",
+    )
     driver = [str(python), str(BENCH / "_qwenpaw_memory_driver.py"), str(job), str(result)]
     try:
-        owner.run("qwenpaw memory driver", driver, env=env, log=root / "driver.log",
-                  timeout=RUN_TIMEOUT, cwd=home)  # fmt: skip
+        owner.run(
+            "qwenpaw memory driver",
+            driver,
+            env=env,
+            log=root / "driver.log",
+            timeout=RUN_TIMEOUT,
+            cwd=home,
+        )
     except ProcError as exc:
         raise PeerUnavailable(f"QwenPaw memory search failed: {exc}") from exc
     data = json.loads(result.read_text(encoding="utf-8"))
@@ -225,9 +237,13 @@ def run_openclaw(
     env = peer._env(home)
     try:
         run.index_seconds = owner.run(
-            "openclaw memory index", [str(peer.bin), "memory", "index", "--verbose"],
-            env=env, log=root / "index.log", timeout=RUN_TIMEOUT, cwd=home,
-        )  # fmt: skip
+            "openclaw memory index",
+            [str(peer.bin), "memory", "index", "--verbose"],
+            env=env,
+            log=root / "index.log",
+            timeout=RUN_TIMEOUT,
+            cwd=home,
+        )
         started = time.perf_counter()
         cmd = [str(peer.bin), "gateway", "run", "--port", str(port), "--bind", "loopback"]
         proc = owner.spawn("openclaw", cmd, env=env, log=root / "gateway.log", cwd=home)
