@@ -306,16 +306,23 @@ def peer_rankings(
 
 def _report(run: PeerRun, questions: Sequence[Question], k: int) -> str:
     by_category: dict[int, list[float]] = defaultdict(list)
+    session_hits: list[bool] = []  # categories 1-4: the top turn's session holds evidence
     for q in questions:
-        if q.evidence and q.id in run.rankings:
-            by_category[q.category].append(recall(run.rankings[q.id], q.evidence, k))
+        ranked = run.rankings.get(q.id)
+        if not q.evidence or ranked is None:
+            continue
+        by_category[q.category].append(recall(ranked, q.evidence, k))
+        if q.category <= 4:
+            sessions = {e.split(":")[0] for e in q.evidence}
+            session_hits.append(bool(ranked) and ranked[0].split(":")[0] in sessions)
     main = [r for c in (1, 2, 3, 4) for r in by_category[c]]
     lines = [
         f"{run.peer} {run.notes.get('version', '')}: {len(run.rankings)} questions",
         f"setup {run.setup_seconds:.1f} s, indexing {run.index_seconds:.1f} s, "
         f"query median {statistics.median(run.query_seconds) * 1000:.0f} ms "
         f"max {max(run.query_seconds) * 1000:.0f} ms",
-        f"recall@{k} categories 1-4: {statistics.fmean(main):.3f} (n={len(main)})",
+        f"recall@{k} categories 1-4: {statistics.fmean(main):.3f} (n={len(main)}), "
+        f"session hit@1 {statistics.fmean(session_hits):.3f}",
     ]
     for category in sorted(by_category):
         values = by_category[category]
@@ -335,6 +342,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         run = run_peer(args.peer, conversations, questions, args.k, args.granularity)
     except PeerUnavailable as exc:
         raise SystemExit(f"{args.peer} unavailable: {exc}") from exc
+    saved = WORK / "memory-peers" / f"{args.peer}-{args.granularity}-rankings.json"
+    saved.write_text(json.dumps(run.rankings, indent=1), encoding="utf-8")
     print(_report(run, questions, args.k))
 
 
