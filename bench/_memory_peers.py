@@ -137,12 +137,8 @@ def run_qwenpaw(
     job, result = root / "job.json", root / "result.json"
     job.write_text(json.dumps({"agent_id": agent_id, "max_results": k, "vaults": vaults}))
     python = peer.venv / "bin" / "python"
-    env = clean_env(
-        HOME=str(home),
-        QWENPAW_WORKING_DIR=str(home / ".qwenpaw"),
-        QWENPAW_TELEMETRY_DISABLED="1",
-        REME_DISABLE_LOGURU="true",
-    )
+    # ReMe logs through the standard library then, which is how the driver sees indexing end.
+    env = {**peer.env(home), "REME_DISABLE_LOGURU": "true"}
     driver = [str(python), str(BENCH / "_qwenpaw_memory_driver.py"), str(job), str(result)]
     try:
         owner.run(
@@ -234,7 +230,7 @@ def run_openclaw(
     notes = {
         c.id: write_notes(c, workspaces[_openclaw_agent(c)], granularity) for c in conversations
     }
-    env = peer._env(home)
+    env = peer.env(home)
     try:
         run.index_seconds = owner.run(
             "openclaw memory index",
