@@ -55,4 +55,5 @@ class CachedEmbedder:
         return await self._vectors("passage", texts)
 
     async def embed_query(self, text: str) -> Vectors:
-        return (await self._vectors("query", [text]))[0]
+        vector: Vectors = (await self._vectors("query", [text]))[0]
+        return vector

