@@ -22,6 +22,7 @@ from nexora.memory.index.fulltext import FullText, PostgresFullText, SqliteFullT
 from nexora.memory.index.matrix import Floats
 from nexora.memory.index.numpy_vectors import NumpyVectors
 from nexora.memory.index.pgvector import PgVectors
+from nexora.memory.index.sessions import bm25, session_documents
 from nexora.memory.items import Hit
 from nexora.memory.ranking import DEFAULT_RANKING, Fused, Ranking
 from nexora.memory.scope import Scope
@@ -139,12 +140,15 @@ class HybridIndex:
         storage = await self.storage(session)
         filters = Filters.of(scope, layers=layers, kinds=kinds, since=since, until=until)
         wanted = self.ranking.candidates(limit)
-        lexical = await storage.fulltext.search(session, query_terms(query), filters, wanted)
+        terms = query_terms(query)
+        lexical = await storage.fulltext.search(session, terms, filters, wanted)
         semantic = await self._nearest(session, storage, query, filters, wanted)
         fused = self.ranking.fuse(lexical, semantic, len(lexical) + len(semantic))
         if self.ranking.session_weight and fused:
             sessions = await self._sessions(session, fused, filters)
-            fused = self.ranking.boost_sessions(fused, sessions)
+            leading = self.ranking.text_sessions(self.ranking.session_strength(fused, sessions))
+            documents = await session_documents(session, filters, leading)
+            fused = self.ranking.boost_sessions(fused, sessions, bm25(terms, documents))
         # Candidates were filtered where they were found; this filter is the one that counts
         # (a vector cache can lag a retire by one search). Items load in fused order, a window
         # at a time, until `limit` pass it: usually one small query.
