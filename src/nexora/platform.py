@@ -28,6 +28,8 @@ from nexora.governance.records import RecordSink
 from nexora.governance.secret_store import SecretStore
 from nexora.governance.secrets import SecretBox
 from nexora.mcp.manager import McpManager
+from nexora.memory.access import MemoryAccess
+from nexora.memory.service import Memory
 from nexora.plugins.host import PluginHost
 from nexora.providers.resolver import ModelResolver
 from nexora.runtime.bus import EventBus
@@ -93,6 +95,8 @@ class Platform:
     mcp: McpManager
     plugins: PluginHost
     tools: ToolRegistry
+    memory: Memory
+    memory_access: MemoryAccess
 
     @classmethod
     def from_settings(cls, settings: Settings, tools: ToolRegistry | None = None) -> Platform:
@@ -122,6 +126,7 @@ class Platform:
         models.plugin_providers = plugins.provider
         mcp = McpManager(db, secret_store, settings, agent_files.workspace)
         tools = tools or default_tools
+        memory = Memory.from_settings(settings)
         queue = RunQueue(
             db,
             worker_identity(),
@@ -137,7 +142,9 @@ class Platform:
                 pool=pool,
                 models=models,
                 usage=usage,
-                tooling=Tooling(db, settings, tools, skills, mcp=mcp, plugins=plugins),
+                tooling=Tooling(
+                    db, settings, tools, skills, mcp=mcp, plugins=plugins, memory=memory
+                ),
                 titles=TitleWriter(db, usage),
                 max_steps=settings.run_max_steps,
                 over_quota=quotas.over_quota,
@@ -170,6 +177,8 @@ class Platform:
             mcp=mcp,
             plugins=plugins,
             tools=tools,
+            memory=memory,
+            memory_access=MemoryAccess.build(memory, agents, audit),
         )
 
     async def start(self, *, workers: bool = True) -> None:

@@ -25,6 +25,9 @@ from nexora.api.routes import (
     guard,
     health,
     mcp_servers,
+    memory_blocks,
+    memory_changes,
+    memory_items,
     models,
     openai_compat,
     plugins,
@@ -68,6 +71,9 @@ ROUTERS = (
     secrets.me_router,
     config.router,
     guard.router,
+    memory_blocks.router,
+    memory_items.router,
+    memory_changes.router,
 )
 
 

@@ -136,6 +136,25 @@ ROUTE_POLICIES: dict[tuple[str, str], Access] = {
     ("DELETE", "/api/admin/config/{key}"): ADMIN,
     # guards: what they would say about a command, program or path
     ("POST", "/api/admin/guard/check"): ADMIN,
+    # memory: reading for members, changes for operators; grants and privacy in the service
+    ("GET", "/api/memory/blocks"): MEMBER,
+    ("POST", "/api/memory/blocks"): OPERATOR,
+    ("GET", "/api/memory/blocks/{block_id}"): MEMBER,
+    ("PATCH", "/api/memory/blocks/{block_id}"): OPERATOR,
+    ("DELETE", "/api/memory/blocks/{block_id}"): OPERATOR,
+    ("GET", "/api/memory/blocks/{block_id}/history"): MEMBER,
+    ("GET", "/api/memory/items"): MEMBER,
+    ("POST", "/api/memory/items"): OPERATOR,
+    ("POST", "/api/memory/archival"): OPERATOR,
+    ("GET", "/api/memory/items/{item_id}"): MEMBER,
+    ("PATCH", "/api/memory/items/{item_id}"): OPERATOR,
+    ("POST", "/api/memory/items/{item_id}/retire"): OPERATOR,
+    ("POST", "/api/memory/items/{item_id}/restore"): OPERATOR,
+    ("DELETE", "/api/memory/items/{item_id}"): OPERATOR,
+    ("GET", "/api/memory/items/{item_id}/history"): MEMBER,
+    ("POST", "/api/memory/search"): MEMBER,
+    ("GET", "/api/memory/changes"): MEMBER,
+    ("POST", "/api/memory/changes/{change_id}/revert"): OPERATOR,
 }
 
 
