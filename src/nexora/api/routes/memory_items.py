@@ -8,12 +8,16 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.api.deps import CurrentActor, DbSession, PlatformDep, RequestInfo
 from nexora.api.routes.memory_changes import ChangePublic, OriginName
+from nexora.auth.actor import Actor
+from nexora.governance.audit import RequestContext
 from nexora.memory.item_access import ItemFilter
 from nexora.memory.items import MAX_ITEM_CHARS, NewItem
 from nexora.memory.recall import MAX_LIMIT, SearchLayer
+from nexora.platform import Platform
 from nexora.storage.models import MemoryItem
 
 router = APIRouter(prefix="/api/memory", tags=["memory"])
@@ -183,13 +187,13 @@ async def create_archival(
 
 
 async def _add(
-    platform: PlatformDep,
-    db: DbSession,
-    actor: CurrentActor,
+    platform: Platform,
+    db: AsyncSession,
+    actor: Actor,
     agent_id: str,
     new: NewItem,
     private: bool,
-    info: RequestInfo,
+    info: RequestContext,
     response: Response,
 ) -> ItemCreated:
     added = await platform.memory_access.items.add(
