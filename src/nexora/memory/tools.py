@@ -162,6 +162,11 @@ async def _change_block(
     scope = memory.scope
     try:
         async with memory.db.session() as session:
+            # A block this call starts has its creation in the call's changes too.
+            found = await memory.memory.blocks.find(
+                session, scope.org_id, scope.agent_id, scope.user_id, label
+            )
+            before = found.version if found is not None else 0
             block = await memory.memory.blocks.ensure(
                 session,
                 scope.org_id,
@@ -172,7 +177,6 @@ async def _change_block(
                 run_id=memory.run_id,
                 char_limit=memory.char_limit,
             )
-            before = block.version
             block = await write(session, block)
             changes = await _change_ids(session, "block", block.id, before)
             await session.commit()
