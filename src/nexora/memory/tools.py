@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.errors import NexoraError
@@ -182,6 +183,8 @@ async def _change_block(
             await session.commit()
     except NexoraError as exc:
         return f"Core memory not changed: {exc.detail}"
+    except IntegrityError:  # another run started the same block at that moment
+        return "Core memory not changed: the block was being created elsewhere; try again."
     memory.show(block)
     if changes:
         await _emit(
