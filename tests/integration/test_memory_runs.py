@@ -167,3 +167,29 @@ def test_people_undo_what_the_agent_wrote(admin: httpx.Client, llm: FakeOpenAISe
         f"reverts change {block_update}",
         f"reverts change {item_create}",
     }
+
+
+def test_a_search_of_core_memory_is_a_memory_searched_event(
+    admin: httpx.Client, llm: FakeOpenAIServer
+) -> None:
+    agent_id = _agent(admin)
+    body = {"agent_id": agent_id, "label": "persona", "value": "Sign every answer as Ada."}
+    block = ok(admin.post("/api/memory/blocks", json=body), 201)
+    llm.reply_tool_call("memory_search", {"query": "how to sign answers", "layers": ["core"]})
+    llm.reply_text("As Ada.")
+    run = _run(admin, agent_id)
+    assert "(core/block from persona" in _tool_answers(llm)[-1]
+    (searched,) = [
+        e["payload"] for e in events_of(admin, run["id"]) if e["type"] == "memory.searched"
+    ]
+    assert searched["tool"] == "memory_search" and searched["layers"] == ["core"]
+    assert [hit["id"] for hit in searched["hits"]] == [block["id"]]
+
+    found = ok(
+        admin.post(
+            "/api/memory/search",
+            json={"agent_id": agent_id, "query": "sign answers", "layers": ["core"]},
+        )
+    )
+    (hit,) = found["items"]
+    assert hit["id"] == block["id"] and hit["layer"] == "core" and hit["source"] == "persona"
