@@ -29,6 +29,7 @@ from nexora.governance.secret_store import SecretStore
 from nexora.governance.secrets import SecretBox
 from nexora.mcp.manager import McpManager
 from nexora.memory.access import MemoryAccess
+from nexora.memory.ingest.runner import Ingestion
 from nexora.memory.service import Memory
 from nexora.plugins.host import PluginHost
 from nexora.providers.resolver import ModelResolver
@@ -97,6 +98,7 @@ class Platform:
     tools: ToolRegistry
     memory: Memory
     memory_access: MemoryAccess
+    ingestion: Ingestion
 
     @classmethod
     def from_settings(cls, settings: Settings, tools: ToolRegistry | None = None) -> Platform:
@@ -179,6 +181,7 @@ class Platform:
             tools=tools,
             memory=memory,
             memory_access=MemoryAccess.build(memory, agents, audit),
+            ingestion=Ingestion(db, settings, secret_store, memory.items, audit),
         )
 
     async def start(self, *, workers: bool = True) -> None:
@@ -189,6 +192,8 @@ class Platform:
         async with self.db.session() as session:
             if await bootstrap(session, password.get_secret_value() if password else None):
                 log.info("created user 'admin' in the default organization")
+        if failed := await self.ingestion.recover():
+            log.warning("%d ingestion jobs left by a stopped process were marked failed", failed)
         self.notifier.on(EVENTS_STORED, self.bus.notify_stored)
         await self.notifier.start()
         # One writer serves audit events and token usage alike.
@@ -214,6 +219,7 @@ class Platform:
         return 0.25
 
     async def stop(self) -> None:
+        await self.ingestion.stop()
         await self.worker.stop()
         await self.worker.deps.titles.wait()
         await self.pool.stop()

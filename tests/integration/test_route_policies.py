@@ -97,6 +97,9 @@ def world(
         admin.post("/api/memory/archival", json={"agent_id": agent["id"], "text": "a fact"}), 201
     )
     change = ok(admin.get("/api/memory/changes", params={"agent_id": agent["id"]}))["items"][0]
+    note = [("files", ("policy.md", b"# Policy\n\nA note."))]
+    ingest = admin.post("/api/memory/archival/ingest", data={"agent_id": agent["id"]}, files=note)
+    job_id = ok(ingest, 202)["job_id"]
     org = ok(admin.post("/api/admin/orgs", json={"name": "outside"}), 201)
     ok(
         admin.post(
@@ -130,6 +133,7 @@ def world(
             "block_id": block["id"],
             "item_id": item["id"],
             "change_id": change["id"],
+            "job_id": job_id,
         },
         operator=key_for("op"),
         viewer=key_for("viewer"),

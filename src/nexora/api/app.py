@@ -27,6 +27,7 @@ from nexora.api.routes import (
     mcp_servers,
     memory_blocks,
     memory_changes,
+    memory_ingest,
     memory_items,
     models,
     openai_compat,
@@ -74,6 +75,7 @@ ROUTERS = (
     memory_blocks.router,
     memory_items.router,
     memory_changes.router,
+    memory_ingest.router,
 )
 
 
@@ -105,6 +107,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimit,
         max_bytes=platform.settings.max_body_bytes,
-        larger=(agent_files.UPLOAD_BODY,),
+        larger=(agent_files.UPLOAD_BODY, memory_ingest.UPLOAD_BODY),
     )
     return app
