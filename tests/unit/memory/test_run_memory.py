@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from nexora.memory.blocks import CoreBlocks
+from nexora.memory.index.hybrid import HybridIndex
 from nexora.memory.items import MemoryItems
 from nexora.memory.recall import matching_blocks, query_terms
 from nexora.memory.run_memory import load_run_memory, render_blocks
@@ -17,7 +18,8 @@ def _run(world: World, user_id: str) -> Run:
 
 
 async def test_a_run_shows_shared_blocks_and_only_its_users_own(world: World) -> None:
-    memory = Memory(MemoryItems(), CoreBlocks())
+    index = HybridIndex(None)
+    memory = Memory(MemoryItems(index), CoreBlocks(), index)
     blocks = memory.blocks
     async with world.db.session() as session:
         persona = await blocks.ensure(
