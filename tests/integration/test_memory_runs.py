@@ -36,6 +36,10 @@ def _system(request: dict[str, Any]) -> str:
     return "\n".join(m["content"] for m in request["messages"] if m["role"] == "system")
 
 
+def _written(client: httpx.Client, run_id: str) -> list[dict[str, Any]]:
+    return [e for e in events_of(client, run_id) if e["type"] == "memory.written"]
+
+
 def _tool_answers(llm: FakeOpenAIServer) -> list[str]:
     last = llm.chat_requests[-1].json["messages"]
     return [m["content"] for m in last if m["role"] == "tool"]
@@ -193,3 +197,34 @@ def test_a_search_of_core_memory_is_a_memory_searched_event(
     )
     (hit,) = found["items"]
     assert hit["id"] == block["id"] and hit["layer"] == "core" and hit["source"] == "persona"
+
+
+def test_what_the_model_stores_it_finds_again_in_a_later_run(
+    admin: httpx.Client, llm: FakeOpenAIServer
+) -> None:
+    agent_id = _agent(admin)
+    notes = [
+        {"text": "The staging database is restored from backup every Sunday night."},
+        {"text": "报销流程里发票需要在月底前提交给财务部", "source": "财务手册"},
+    ]
+    for note in notes:
+        llm.reply_tool_call("archival_insert", note)
+    llm.reply_text("Stored both.")
+    first = _run(admin, agent_id)
+
+    llm.reply_tool_call("archival_search", {"query": "when is staging restored?"})
+    llm.reply_tool_call("memory_search", {"query": "发票 财务", "layers": ["archival", "episodic"]})
+    llm.reply_text("Found them.")
+    second = _run(admin, agent_id)
+    by_staging, by_invoice = _tool_answers(llm)[-2:]
+    assert by_staging.startswith("[1] (archival/note") and "every Sunday night" in by_staging
+    assert by_invoice.startswith("[1] (archival/note from 财务手册") and "发票" in by_invoice
+
+    stored = [e["payload"]["id"] for e in _written(admin, first["id"])]
+    searched = [
+        e["payload"] for e in events_of(admin, second["id"]) if e["type"] == "memory.searched"
+    ]
+    assert [s["tool"] for s in searched] == ["archival_search", "memory_search"]
+    assert searched[0]["hits"][0]["id"] == stored[0]
+    assert searched[1]["hits"][0]["id"] == stored[1]
+    assert searched[1]["layers"] == ["archival", "episodic"]
