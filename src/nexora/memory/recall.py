@@ -8,7 +8,6 @@ where something is remembered. Their matches come after the items, at most `CORE
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,14 +19,13 @@ from nexora.errors import InvalidInput
 from nexora.memory.items import LAYERS
 from nexora.memory.scope import Scope
 from nexora.memory.service import Memory
+from nexora.memory.text import analyze, query_terms
 from nexora.storage.models import MemoryBlock
 
 SearchLayer = Literal["core", "episodic", "archival"]
 SEARCH_LAYERS: tuple[SearchLayer, ...] = ("core", *LAYERS)
 CORE_HITS = 3
 MAX_LIMIT = 50
-_WORDS = re.compile(r"[^\W_]+")
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,12 +83,15 @@ async def recall(
 
 
 def matching_blocks(blocks: Sequence[MemoryBlock], query: str) -> list[Recalled]:
-    """Blocks holding the query's words, best first; the score is the share of words found."""
+    """Blocks holding the query's terms (the same analysis as the full-text index: stemmed
+    English, Chinese cut into words), best first; the score is the share of terms found."""
     terms = query_terms(query)
+    if not terms:
+        return []
     scored: list[Recalled] = []
     for block in blocks:
-        value = block.value.casefold()
-        found = sum(1 for term in terms if term in value)
+        present = set(analyze(block.value))
+        found = sum(1 for term in terms if term in present)
         if not found:
             continue
         scored.append(
@@ -107,15 +108,3 @@ def matching_blocks(blocks: Sequence[MemoryBlock], query: str) -> list[Recalled]
         )
     scored.sort(key=lambda hit: -hit.score)
     return scored
-
-
-def query_terms(query: str) -> list[str]:
-    """Words of the query; Chinese runs, written without spaces, count by two-character
-    pieces so that a word inside a longer phrase is still found."""
-    terms: list[str] = []
-    for word in _WORDS.findall(query.casefold()):
-        if _HAN.search(word) and len(word) > 2:
-            terms += [word[i : i + 2] for i in range(len(word) - 1)]
-        else:
-            terms.append(word)
-    return list(dict.fromkeys(terms))
