@@ -28,8 +28,9 @@ from nexora.governance.records import RecordSink
 from nexora.governance.secret_store import SecretStore
 from nexora.governance.secrets import SecretBox
 from nexora.mcp.manager import McpManager
+from nexora.memory.access import MemoryAccess
 from nexora.memory.ingest.runner import Ingestion
-from nexora.memory.items import MemoryItems
+from nexora.memory.service import Memory
 from nexora.plugins.host import PluginHost
 from nexora.providers.resolver import ModelResolver
 from nexora.runtime.bus import EventBus
@@ -95,6 +96,8 @@ class Platform:
     mcp: McpManager
     plugins: PluginHost
     tools: ToolRegistry
+    memory: Memory
+    memory_access: MemoryAccess
     ingestion: Ingestion
 
     @classmethod
@@ -125,6 +128,7 @@ class Platform:
         models.plugin_providers = plugins.provider
         mcp = McpManager(db, secret_store, settings, agent_files.workspace)
         tools = tools or default_tools
+        memory = Memory.from_settings(settings)
         queue = RunQueue(
             db,
             worker_identity(),
@@ -140,7 +144,9 @@ class Platform:
                 pool=pool,
                 models=models,
                 usage=usage,
-                tooling=Tooling(db, settings, tools, skills, mcp=mcp, plugins=plugins),
+                tooling=Tooling(
+                    db, settings, tools, skills, mcp=mcp, plugins=plugins, memory=memory
+                ),
                 titles=TitleWriter(db, usage),
                 max_steps=settings.run_max_steps,
                 over_quota=quotas.over_quota,
@@ -173,8 +179,9 @@ class Platform:
             mcp=mcp,
             plugins=plugins,
             tools=tools,
-            # Ingested chunks reach search through the items' index once one is wired here.
-            ingestion=Ingestion(db, settings, secret_store, MemoryItems(), audit),
+            memory=memory,
+            memory_access=MemoryAccess.build(memory, agents, audit),
+            ingestion=Ingestion(db, settings, secret_store, memory.items, audit),
         )
 
     async def start(self, *, workers: bool = True) -> None:

@@ -36,6 +36,7 @@ class EventType(StrEnum):
     TOOL_BLOCKED = "tool.blocked"
     TOOL_REQUIRES_APPROVAL = "tool.requires_approval"
     MEMORY_WRITTEN = "memory.written"
+    MEMORY_SEARCHED = "memory.searched"
 
 
 TERMINAL_EVENTS = frozenset(

@@ -213,6 +213,10 @@ class StepExecutor:
             store = await self._checkpoint(run, state, kind, final, deferred_used, defer=True)
         return output, state, store
 
+    async def emit(self, type_: str, payload: dict[str, Any]) -> object:
+        """An event a tool adds to the run's trace (memory written, memory searched)."""
+        return await self.recorder.emit(type_, payload)
+
     async def blocked(self, call_id: str, tool: str, decision: Decision) -> None:
         """The policy refused a call: the model gets the reasons as the tool's result."""
         reasons = [r.as_json() for r in decision.reasons]
