@@ -28,6 +28,9 @@ from nexora.governance.records import RecordSink
 from nexora.governance.secret_store import SecretStore
 from nexora.governance.secrets import SecretBox
 from nexora.mcp.manager import McpManager
+from nexora.memory.blocks import CoreBlocks
+from nexora.memory.items import MemoryItems
+from nexora.memory.upkeep import MemoryUpkeep
 from nexora.plugins.host import PluginHost
 from nexora.providers.resolver import ModelResolver
 from nexora.runtime.bus import EventBus
@@ -93,6 +96,7 @@ class Platform:
     mcp: McpManager
     plugins: PluginHost
     tools: ToolRegistry
+    memory: MemoryUpkeep
 
     @classmethod
     def from_settings(cls, settings: Settings, tools: ToolRegistry | None = None) -> Platform:
@@ -122,6 +126,7 @@ class Platform:
         models.plugin_providers = plugins.provider
         mcp = McpManager(db, secret_store, settings, agent_files.workspace)
         tools = tools or default_tools
+        memory = MemoryUpkeep(db, settings, agents, models, usage, MemoryItems(), CoreBlocks())
         queue = RunQueue(
             db,
             worker_identity(),
@@ -142,6 +147,7 @@ class Platform:
                 max_steps=settings.run_max_steps,
                 over_quota=quotas.over_quota,
                 audit=audit,
+                memory=memory,
             ),
             concurrency=settings.worker_concurrency,
         )
@@ -170,6 +176,7 @@ class Platform:
             mcp=mcp,
             plugins=plugins,
             tools=tools,
+            memory=memory,
         )
 
     async def start(self, *, workers: bool = True) -> None:
@@ -193,6 +200,7 @@ class Platform:
             log.exception("loading the enabled plugins failed")
         if workers and self.settings.worker_concurrency > 0:
             self.worker.start()
+            self.memory.start()
             _background.add(asyncio.get_running_loop().create_task(_load_agent_loop()))
 
     @property
@@ -206,6 +214,7 @@ class Platform:
 
     async def stop(self) -> None:
         await self.worker.stop()
+        await self.memory.stop()
         await self.worker.deps.titles.wait()
         await self.pool.stop()
         await self.mcp.stop()
