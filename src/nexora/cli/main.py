@@ -5,7 +5,18 @@ from __future__ import annotations
 import typer
 
 from nexora import __version__
-from nexora.cli import agents, approvals, audit, db, guard, plugins, secrets, skills, users
+from nexora.cli import (
+    agents,
+    approvals,
+    audit,
+    db,
+    guard,
+    memory,
+    plugins,
+    secrets,
+    skills,
+    users,
+)
 from nexora.cli.doctor import doctor
 from nexora.cli.init import init
 from nexora.cli.runs import export, run, tail
@@ -34,6 +45,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(guard.app, name="guard")
 app.add_typer(skills.app, name="skills")
 app.add_typer(plugins.app, name="plugins")
+app.add_typer(memory.app, name="memory")
 
 
 @app.command()
