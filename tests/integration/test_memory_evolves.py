@@ -216,7 +216,8 @@ def test_extraction_missed_by_a_stopped_process_is_picked_up(
     url = settings.database_url
     with serving(settings) as (_, admin):
         agent_id = ok(admin.post("/api/agents", json={"name": "friend"}), 201)["id"]
-        run = ok(admin.post("/api/runs", json={"agent_id": agent_id, "input": "My cat: Miso."}), 201)
+        body = {"agent_id": agent_id, "input": "My cat is called Miso."}
+        run = ok(admin.post("/api/runs", json=body), 201)
         assert wait_for_run(admin, run["id"])["status"] == "completed"
         eventually(url, _items("message"), lambda items: len(items) == 2)
         eventually(url, lambda _: _nothing(), lambda _: bool(calls), seconds=10)
