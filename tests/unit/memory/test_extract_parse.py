@@ -27,9 +27,11 @@ def test_operations_wrapped_in_prose_and_fences_are_read() -> None:
         + "\n```\nDone."
     )
     parsed = parse_operations(answer, KNOWN, max_ops=8)
-    assert [type(op) for op in parsed.operations] == [AddOp, UpdateOp, RetireOp]
+    add, update, retire = parsed.operations
+    assert isinstance(add, AddOp) and add.text == "Ann lives in Lisbon."
+    assert isinstance(update, UpdateOp) and update.id == "m1"
+    assert isinstance(retire, RetireOp) and retire.reason == "no longer true"
     assert parsed.skipped == 0
-    assert parsed.operations[0].text == "Ann lives in Lisbon."
 
 
 @pytest.mark.parametrize(

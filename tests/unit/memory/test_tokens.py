@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic_ai.messages import ModelRequest, ModelResponse, TextPart, UserPromptPart
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    TextPart,
+    UserPromptPart,
+)
 
 from nexora.memory.tokens import context_window, estimate_tokens, message_tokens
 
@@ -16,7 +22,7 @@ def test_estimate_counts_latin_by_four_characters_and_cjk_by_character() -> None
 
 
 def test_messages_count_their_parts_and_overhead() -> None:
-    messages = [
+    messages: list[ModelMessage] = [
         ModelRequest(parts=[UserPromptPart("a" * 40)]),
         ModelResponse(parts=[TextPart("b" * 80)]),
     ]
