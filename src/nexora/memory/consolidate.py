@@ -19,10 +19,10 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.config import Settings
@@ -294,6 +294,54 @@ class Consolidator:
                 outcome.summarised += 1
             await session.commit()
         outcome.summaries += 1
+
+
+async def due_agents(session: AsyncSession, summarize_after: timedelta) -> list[tuple[str, str]]:
+    """(org, agent) pairs whose memory changed, or has messages grown old, since their last
+    consolidation: the scheduled pass leaves the others alone (and unrecorded)."""
+    active = (MemoryItem.status == "active", MemoryItem.agent_id.is_not(None))
+    last_pass = {
+        agent_id: _aware(when)
+        for agent_id, when in await session.execute(
+            select(MemoryJob.agent_id, func.max(MemoryJob.created_at))
+            .where(MemoryJob.kind == "consolidate")
+            .group_by(MemoryJob.agent_id)
+        )
+    }
+    aged = {
+        agent_id: _aware(when)
+        for agent_id, when in await session.execute(
+            select(MemoryItem.agent_id, func.max(MemoryItem.occurred_at))
+            .where(
+                *active,
+                MemoryItem.kind == "message",
+                MemoryItem.occurred_at < utcnow() - summarize_after,
+            )
+            .group_by(MemoryItem.agent_id)
+        )
+    }
+    changed = await session.execute(
+        select(MemoryItem.org_id, MemoryItem.agent_id, func.max(MemoryItem.updated_at))
+        .where(*active)
+        .group_by(MemoryItem.org_id, MemoryItem.agent_id)
+        .order_by(MemoryItem.org_id, MemoryItem.agent_id)
+    )
+    due: list[tuple[str, str]] = []
+    for org_id, agent_id, updated in changed:
+        last = last_pass.get(agent_id)
+        old_message = aged.get(agent_id)
+        if agent_id is not None and (
+            last is None
+            or _aware(updated) > last
+            or (old_message is not None and old_message > last - summarize_after)
+        ):
+            due.append((org_id, agent_id))
+    return due
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes; every stored time is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _batches(messages: list[MemoryItem]) -> list[list[MemoryItem]]:

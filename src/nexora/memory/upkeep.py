@@ -25,7 +25,7 @@ from nexora.agents.registry import AgentRegistry
 from nexora.config import Settings
 from nexora.memory import extract
 from nexora.memory.blocks import CoreBlocks
-from nexora.memory.consolidate import Consolidation, Consolidator
+from nexora.memory.consolidate import Consolidation, Consolidator, due_agents
 from nexora.memory.items import MemoryItems
 from nexora.memory.llm import ask
 from nexora.memory.turns import remember_turns, run_source
@@ -35,7 +35,7 @@ from nexora.runtime.steps import ModelHandle
 from nexora.runtime.usage import Principal, UsageRecorder, current_principal
 from nexora.storage.base import new_id, utcnow
 from nexora.storage.db import Database
-from nexora.storage.models import AgentRecord, MemoryJob, Run
+from nexora.storage.models import MemoryJob, Run
 
 if TYPE_CHECKING:
     from nexora.memory.compaction import Compactor
@@ -243,8 +243,12 @@ class MemoryUpkeep:
         return await self.consolidator.run(self.db, self.usage, org_id, agent_id, model)
 
     async def consolidate_everything(self) -> int:
+        """The scheduled pass: every agent whose memory has changed, or has messages grown
+        old, since its last consolidation."""
         async with self.db.session() as session:
-            agents = list(await session.execute(select(AgentRecord.org_id, AgentRecord.id)))
+            agents = await due_agents(
+                session, timedelta(days=self.settings.memory_summarize_after_days)
+            )
         for org_id, agent_id in agents:
             try:
                 await self.consolidate(org_id, agent_id)
