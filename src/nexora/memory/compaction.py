@@ -217,7 +217,7 @@ class Compactor:
             prompt = f"Summary so far:\n{summary or '(none)'}\n\nTurns that follow:\n{text}"
             answer = await ask(
                 model,
-                clip(prompt, budget * 2),
+                clip(prompt, budget + cap),  # a huge single turn still fits
                 self.usage,
                 agent_id=run.agent_id,
                 run_id=run.id,
