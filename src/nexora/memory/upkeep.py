@@ -112,9 +112,15 @@ class MemoryUpkeep:
         )
 
     def schedule(self, job_id: str) -> None:
-        task = asyncio.get_running_loop().create_task(self.process(job_id))
+        task = asyncio.get_running_loop().create_task(self._process_logged(job_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _process_logged(self, job_id: str) -> None:
+        try:
+            await self.process(job_id)
+        except Exception:  # the database went away: the periodic pass tries again
+            log.exception("memory job %s not started", job_id)
 
     async def wait(self) -> None:
         """Until the jobs started in this process are done (tests, the CLI)."""
@@ -199,15 +205,15 @@ class MemoryUpkeep:
                 await _complete(session, job, {"skipped": "the run is gone or did not complete"})
                 await session.commit()
                 return
-            kept = await remember_turns(session, self.items, run)
-            await session.commit()  # the turns stay even if extraction fails below
             view = await self.agents.for_run(session, run.org_id, run.agent_id)
+            kept = await remember_turns(session, self.items, run)
             stats: dict[str, Any] = {"turns": kept}
             memory = view.config.memory
             if not (self.settings.memory_auto_extract and memory.enabled and memory.auto_extract):
                 await _complete(session, job, stats, added=kept)
                 await session.commit()
                 return
+            await session.commit()  # the turns stay even if extraction fails below
             known = await extract.known_memories(session, self.items, self.blocks, run)
             model = await self._model(session, run.org_id, view.config.model)
         max_ops = self.settings.memory_extract_max_ops
