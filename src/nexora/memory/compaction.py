@@ -140,7 +140,7 @@ class Compactor:
             start = next((i + 1 for i, t in enumerate(turns) if t.run_id == through), 0)
         recent = turns[start:]
         summary_text = summary.text if summary is not None else ""
-        total = estimate_tokens(summary_text) + sum(t.tokens for t in recent)
+        total = message_tokens(_summary_message(summary_text)) + sum(t.tokens for t in recent)
         if total <= budget:
             return self._assemble(summary, summary_text, recent, budget)
         keep = _window(recent, budget // 2)
@@ -166,9 +166,7 @@ class Compactor:
         folded_turns: int = 0,
         folded_tokens: int = 0,
     ) -> Compacted:
-        messages: list[ModelMessage] = []
-        if text:
-            messages.append(ModelRequest(parts=[SystemPromptPart(f"{SUMMARY_HEADER}\n{text}")]))
+        messages = _summary_message(text)
         for turn in turns:
             messages.extend(turn.messages)
         return Compacted(
@@ -262,6 +260,14 @@ class Compactor:
             )
             await session.commit()
             return result.item
+
+
+def _summary_message(text: str) -> list[ModelMessage]:
+    """How the summary opens the history: a system message, so the model does not take it
+    for something the user said."""
+    if not text:
+        return []
+    return [ModelRequest(parts=[SystemPromptPart(f"{SUMMARY_HEADER}\n{text}")])]
 
 
 def _window(turns: Sequence[Turn], tokens: int) -> list[Turn]:
