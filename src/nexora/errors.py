@@ -71,3 +71,11 @@ class ModelNotConfigured(ServiceUnavailable):
     """No usable model: the detail tells the user how to configure one."""
 
     title = "No model configured"
+
+
+class UpstreamFailed(NexoraError):
+    """A service Nexora called on the caller's behalf (a document parser, a document
+    platform) refused, failed or did not answer in time; the detail says which and why."""
+
+    status_code = 502
+    title = "Bad gateway"

@@ -29,6 +29,7 @@ from nexora.governance.secret_store import SecretStore
 from nexora.governance.secrets import SecretBox
 from nexora.mcp.manager import McpManager
 from nexora.memory.blocks import CoreBlocks
+from nexora.memory.ingest.runner import Ingestion
 from nexora.memory.items import MemoryItems
 from nexora.memory.upkeep import MemoryUpkeep
 from nexora.plugins.host import PluginHost
@@ -96,6 +97,7 @@ class Platform:
     mcp: McpManager
     plugins: PluginHost
     tools: ToolRegistry
+    ingestion: Ingestion
     memory: MemoryUpkeep
 
     @classmethod
@@ -176,6 +178,8 @@ class Platform:
             mcp=mcp,
             plugins=plugins,
             tools=tools,
+            # Ingested chunks reach search through the items' index once one is wired here.
+            ingestion=Ingestion(db, settings, secret_store, MemoryItems(), audit),
             memory=memory,
         )
 
@@ -187,6 +191,8 @@ class Platform:
         async with self.db.session() as session:
             if await bootstrap(session, password.get_secret_value() if password else None):
                 log.info("created user 'admin' in the default organization")
+        if failed := await self.ingestion.recover():
+            log.warning("%d ingestion jobs left by a stopped process were marked failed", failed)
         self.notifier.on(EVENTS_STORED, self.bus.notify_stored)
         await self.notifier.start()
         # One writer serves audit events and token usage alike.
@@ -213,6 +219,7 @@ class Platform:
         return 0.25
 
     async def stop(self) -> None:
+        await self.ingestion.stop()
         await self.worker.stop()
         await self.memory.stop()
         await self.worker.deps.titles.wait()

@@ -79,7 +79,7 @@ class LoopbackSite:
                 self.end_headers()
                 self.wfile.write(reply.body)
 
-            do_GET = do_POST = _answer
+            do_GET = do_POST = do_PUT = _answer
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -90,6 +90,9 @@ def world(
     approval_id = pending.json()["approval_id"]
     ok(admin.post(f"/api/admin/approvals/{approval_id}/approve"))
     server_id = ok(admin.get("/api/mcp-servers"))[0]["id"]
+    note = [("files", ("policy.md", b"# Policy\n\nA note."))]
+    ingest = admin.post("/api/memory/archival/ingest", data={"agent_id": agent["id"]}, files=note)
+    job_id = ok(ingest, 202)["job_id"]
     org = ok(admin.post("/api/admin/orgs", json={"name": "outside"}), 201)
     ok(
         admin.post(
@@ -120,6 +123,7 @@ def world(
             "session_id": session_id,
             "approval_id": approval_id,
             "server_id": server_id,
+            "job_id": job_id,
         },
         operator=key_for("op"),
         viewer=key_for("viewer"),

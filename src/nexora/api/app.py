@@ -25,6 +25,7 @@ from nexora.api.routes import (
     guard,
     health,
     mcp_servers,
+    memory_ingest,
     models,
     openai_compat,
     plugins,
@@ -68,6 +69,7 @@ ROUTERS = (
     secrets.me_router,
     config.router,
     guard.router,
+    memory_ingest.router,
 )
 
 
@@ -99,6 +101,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimit,
         max_bytes=platform.settings.max_body_bytes,
-        larger=(agent_files.UPLOAD_BODY,),
+        larger=(agent_files.UPLOAD_BODY, memory_ingest.UPLOAD_BODY),
     )
     return app

@@ -62,6 +62,10 @@ ROUTE_POLICIES: dict[tuple[str, str], Access] = {
     ("POST", "/api/agents/{agent_id}/reload"): ADMIN,
     ("DELETE", "/api/agents/{agent_id}"): ADMIN,
     ("POST", "/api/agents/{agent_id}/files"): OPERATOR,
+    # memory: ingestion jobs (the agent's grant is checked by the routes)
+    ("POST", "/api/memory/archival/ingest"): OPERATOR,
+    ("GET", "/api/memory/jobs"): MEMBER,
+    ("GET", "/api/memory/jobs/{job_id}"): MEMBER,
     ("GET", "/api/admin/grants"): ADMIN,
     ("POST", "/api/admin/grants"): ADMIN,
     ("DELETE", "/api/admin/grants/{grant_id}"): ADMIN,

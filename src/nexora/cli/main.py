@@ -11,6 +11,7 @@ from nexora.cli import (
     audit,
     db,
     guard,
+    kb,
     memory,
     plugins,
     secrets,
@@ -45,6 +46,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(guard.app, name="guard")
 app.add_typer(skills.app, name="skills")
 app.add_typer(plugins.app, name="plugins")
+app.add_typer(kb.app, name="kb")
 app.add_typer(memory.app, name="memory")
 
 

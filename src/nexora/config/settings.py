@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -106,6 +113,23 @@ class Settings(BaseSettings):
     # Skills installed through the API or CLI: all files together, unpacked, and their number.
     skill_max_bytes: int = Field(default=512 * 1024, ge=4096, le=64 * 1024 * 1024)
     skill_max_files: int = Field(default=200, ge=1, le=10_000)
+    # Documents into archival memory (`nexora kb ingest`, POST /api/memory/archival/ingest):
+    # chunk size and overlap in characters; the size limit for files the CLI reads and URLs
+    # (uploads use the org's max_upload_mb); a job not updated for `ingest_stale_seconds` was
+    # left by a process that died. PDFs go to MinerU's cloud parser when `ingest_pdf_parser`
+    # says so (token: the org secret MINERU_API_TOKEN); Feishu documents are read with the
+    # org secrets FEISHU_APP_ID and FEISHU_APP_SECRET.
+    ingest_chunk_chars: int = Field(default=1200, ge=200, le=20_000)
+    ingest_chunk_overlap: int = Field(default=150, ge=0, le=5_000)
+    ingest_max_file_mb: int = Field(default=50, ge=1, le=1024)
+    ingest_stale_seconds: float = Field(default=600.0, ge=10, le=86_400)
+    ingest_pdf_parser: Literal["local", "mineru"] = "local"
+    mineru_base_url: str = "https://mineru.net"
+    mineru_model_version: str = "vlm"
+    mineru_poll_seconds: float = Field(default=3.0, gt=0, le=60)
+    mineru_timeout_seconds: float = Field(default=900.0, gt=0, le=7200)
+    feishu_base_url: str = "https://open.feishu.cn"
+    connector_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
 
     openai_api_key: SecretStr | None = _provider_key("OPENAI_API_KEY")
     openai_base_url: str | None = _provider_key("OPENAI_BASE_URL")
@@ -129,6 +153,14 @@ class Settings(BaseSettings):
     def _model_has_provider(cls, value: str | None) -> str | None:
         if value is not None and ":" not in value:
             raise ValueError("must be 'provider:model', e.g. 'openai:gpt-4o-mini'")
+        return value
+
+    @field_validator("ingest_chunk_overlap")
+    @classmethod
+    def _overlap_advances(cls, value: int, info: ValidationInfo) -> int:
+        chars = info.data.get("ingest_chunk_chars")
+        if isinstance(chars, int) and value >= chars // 2:
+            raise ValueError("must be less than half of ingest_chunk_chars")
         return value
 
     @field_validator("log_level")

@@ -382,3 +382,9 @@ def _same_owner(owner: Owner) -> Any:
         same(MemoryItem.group_id, owner.group_id),
         same(MemoryItem.user_id, owner.user_id),
     )
+
+
+def owned_by(owner: Owner) -> Any:
+    """Items written to exactly `owner`, in its org: for callers that manage what one source
+    put there, such as ingestion replacing a changed document's chunks."""
+    return and_(MemoryItem.org_id == owner.org_id, _same_owner(owner))

@@ -12,7 +12,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
-from starlette.types import Message
 
 from nexora.agents.uploads import (
     MAX_FILES_PER_REQUEST,
@@ -21,8 +20,8 @@ from nexora.agents.uploads import (
     store_uploads,
 )
 from nexora.api.deps import CurrentActor, DbSession, PlatformDep, RequestInfo
-from nexora.api.limits import LargerBody
-from nexora.errors import ContentTooLarge, UnsupportedMediaType
+from nexora.api.limits import LargerBody, limit_body
+from nexora.errors import UnsupportedMediaType
 from nexora.governance.runtime_config import MAX_UPLOAD_MB, MAX_UPLOAD_MB_CEILING, get_config
 from nexora.security.file_guard import file_guard_for
 
@@ -62,24 +61,6 @@ class UploadedFiles(BaseModel):
     files: list[StoredFile]
 
 
-def _limited_request(request: Request, max_bytes: int) -> Request:
-    """The same request, whose body reads fail with 413 once past `max_bytes`."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise ContentTooLarge(f"the upload exceeds the limit of {max_bytes} bytes")
-    received = 0
-
-    async def counting_receive() -> Message:
-        nonlocal received
-        message = await request.receive()
-        received += len(message.get("body", b""))
-        if received > max_bytes:
-            raise ContentTooLarge(f"the upload exceeds the limit of {max_bytes} bytes")
-        return message
-
-    return Request(request.scope, counting_receive)
-
-
 @router.post(
     "/{agent_id}/files",
     status_code=201,
@@ -100,7 +81,7 @@ async def upload_files(
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise UnsupportedMediaType("send the files as multipart/form-data")
     max_bytes = await get_config(db, actor.org_id, MAX_UPLOAD_MB) * MIB
-    limited = _limited_request(request, max_bytes + MULTIPART_OVERHEAD)
+    limited = limit_body(request, max_bytes + MULTIPART_OVERHEAD)
     async with limited.form(max_files=MAX_FILES_PER_REQUEST, max_fields=0) as form:
         uploads = [
             Upload(item.filename or "file", item.size or 0, item.file)

@@ -5,6 +5,9 @@ Usage: python extract_text.py FILE [--pages 3-7] [--max-chars 200000]
 Prints a header line, then the text with a marker before each page, slide or sheet, so a
 summary can cite where things are. Office files are read with the standard library (they are
 zipped XML); PDFs need the `pypdf` package. Exit status 2 means the file could not be read.
+
+Nexora's document ingestion imports this file too (`parts`), so there is one reader of these
+formats; it must keep working standalone, with the standard library and pypdf only.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 from xml.etree import ElementTree
 
 NS = {
@@ -26,10 +30,24 @@ NS = {
 }
 MAX_SHEET_ROWS = 5000
 MAX_XML_BYTES = 200 * 1024 * 1024  # a zip bomb posing as a document stops here
+NO_TEXT = "[no text on this page: it may be a scanned image]"
 
 
 class Unreadable(Exception):
     pass
+
+
+class Part(NamedTuple):
+    """A page, slide or sheet (`kind` and `label`, e.g. "page", "3 of 10"), or a whole Word
+    document (`kind` empty), as lines of text; Word headings start with '#'."""
+
+    kind: str
+    label: str
+    lines: list[str]
+
+    @property
+    def marker(self) -> str | None:
+        return f"--- {self.kind} {self.label} ---" if self.kind else None
 
 
 def _xml(archive: zipfile.ZipFile, name: str) -> ElementTree.Element:
@@ -48,7 +66,11 @@ def _text(node: ElementTree.Element, tag: str) -> str:
     return "".join(t.text or "" for t in node.iter(tag))
 
 
-def docx(archive: zipfile.ZipFile) -> Iterator[str]:
+def docx(archive: zipfile.ZipFile) -> Iterator[Part]:
+    yield Part("", "", list(_docx_lines(archive)))
+
+
+def _docx_lines(archive: zipfile.ZipFile) -> Iterator[str]:
     body = _xml(archive, "word/document.xml").find("w:body", NS)
     if body is None:
         return
@@ -80,20 +102,18 @@ def _paragraph(paragraph: ElementTree.Element) -> str:
     return f"{'#' * int(level.group(1))} {text}" if level and text else text
 
 
-def pptx(archive: zipfile.ZipFile) -> Iterator[str]:
+def pptx(archive: zipfile.ZipFile) -> Iterator[Part]:
     slides = sorted(
         (n for n in archive.namelist() if re.fullmatch(r"ppt/slides/slide\d+\.xml", n)),
         key=lambda n: int(re.sub(r"\D", "", n)),
     )
     for number, name in enumerate(slides, start=1):
-        yield f"--- slide {number} ---"
-        for paragraph in _xml(archive, name).iter(f"{{{NS['a']}}}p"):
-            text = _text(paragraph, f"{{{NS['a']}}}t").strip()
-            if text:
-                yield text
+        paragraphs = _xml(archive, name).iter(f"{{{NS['a']}}}p")
+        texts = (_text(paragraph, f"{{{NS['a']}}}t").strip() for paragraph in paragraphs)
+        yield Part("slide", str(number), [text for text in texts if text])
 
 
-def xlsx(archive: zipfile.ZipFile) -> Iterator[str]:
+def xlsx(archive: zipfile.ZipFile) -> Iterator[Part]:
     shared: list[str] = []
     if "xl/sharedStrings.xml" in archive.namelist():
         strings = _xml(archive, "xl/sharedStrings.xml")
@@ -105,15 +125,17 @@ def xlsx(archive: zipfile.ZipFile) -> Iterator[str]:
     for sheet in _xml(archive, "xl/workbook.xml").iterfind("s:sheets/s:sheet", NS):
         target = targets.get(sheet.get(f"{{{NS['r']}}}id"), "")
         path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        yield f"--- sheet {sheet.get('name')} ---"
-        rows = _xml(archive, path).iterfind("s:sheetData/s:row", NS)
-        for count, row in enumerate(rows):
-            if count >= MAX_SHEET_ROWS:
-                yield f"[… more rows: only the first {MAX_SHEET_ROWS} are shown]"
-                break
-            cells = [_cell(c, shared) for c in row.findall("s:c", NS)]
-            if any(cells):
-                yield "\t".join(cells)
+        yield Part("sheet", sheet.get("name") or "", list(_rows(_xml(archive, path), shared)))
+
+
+def _rows(sheet: ElementTree.Element, shared: list[str]) -> Iterator[str]:
+    for count, row in enumerate(sheet.iterfind("s:sheetData/s:row", NS)):
+        if count >= MAX_SHEET_ROWS:
+            yield f"[… more rows: only the first {MAX_SHEET_ROWS} are shown]"
+            break
+        cells = [_cell(c, shared) for c in row.findall("s:c", NS)]
+        if any(cells):
+            yield "\t".join(cells)
 
 
 def _cell(cell: ElementTree.Element, shared: list[str]) -> str:
@@ -128,7 +150,7 @@ def _cell(cell: ElementTree.Element, shared: list[str]) -> str:
     return value
 
 
-def pdf(path: Path, pages: range | None) -> Iterator[str]:
+def pdf(path: Path, pages: range | None) -> Iterator[Part]:
     try:
         from pypdf import PdfReader
         from pypdf.errors import PdfReadError
@@ -142,14 +164,21 @@ def pdf(path: Path, pages: range | None) -> Iterator[str]:
         for index in pages or range(total):
             if index >= total:
                 break
-            yield f"--- page {index + 1} of {total} ---"
-            text = reader.pages[index].extract_text() or ""
-            yield text.strip() or "[no text on this page: it may be a scanned image]"
+            text = (reader.pages[index].extract_text() or "").strip()
+            yield Part("page", f"{index + 1} of {total}", [text or NO_TEXT])
     except PdfReadError as exc:
         raise Unreadable(f"not a readable PDF: {exc}") from exc
 
 
 def extract(path: Path, pages: range | None = None) -> Iterator[str]:
+    """The lines this command prints: each part's marker, then its lines."""
+    for part in parts(path, pages):
+        if part.marker:
+            yield part.marker
+        yield from part.lines
+
+
+def parts(path: Path, pages: range | None = None) -> Iterator[Part]:
     suffix = path.suffix.lower()
     if suffix == ".pdf":
         yield from pdf(path, pages)
@@ -165,7 +194,7 @@ def extract(path: Path, pages: range | None = None) -> Iterator[str]:
             raise Unreadable(f"damaged {suffix} file: {exc}") from exc
         return
     if suffix in (".txt", ".md", ".csv", ".tsv", ".json", ".html", ".xml"):
-        yield path.read_text(encoding="utf-8", errors="replace")
+        yield Part("", "", [path.read_text(encoding="utf-8", errors="replace")])
         return
     raise Unreadable(f"unsupported file type {suffix or '(none)'}: use .pdf, .docx, .xlsx or .pptx")
 
