@@ -124,7 +124,8 @@ class QwenPaw:
                 return line.split(":", 1)[1].strip()
         return "unknown"
 
-    def _env(self, home: Path) -> dict[str, str]:
+    def env(self, home: Path) -> dict[str, str]:
+        """The environment QwenPaw runs in: a private home and working dir, no telemetry."""
         return clean_env(
             HOME=str(home),
             QWENPAW_WORKING_DIR=str(home / ".qwenpaw"),
@@ -137,7 +138,7 @@ class QwenPaw:
             reaper.run(
                 "qwenpaw init",
                 [str(self.bin), "init", "--defaults", "--accept-security"],
-                env=self._env(home),
+                env=self.env(home),
                 log=home / "init.log",
                 cwd=home,
                 timeout=SETUP_TIMEOUT,
@@ -147,7 +148,7 @@ class QwenPaw:
 
     def spawn(self, reaper: Reaper, home: Path, port: int, log: Path) -> Spawned:
         cmd = [str(self.bin), "app", "--host", "127.0.0.1", "--port", str(port)]
-        return reaper.spawn("qwenpaw", cmd, env=self._env(home), log=log, cwd=home)
+        return reaper.spawn("qwenpaw", cmd, env=self.env(home), log=log, cwd=home)
 
     def exercise(self, port: int) -> None:
         touch(port, ["/api/version", "/api/healthz", "/api/agents", "/api/models", "/"])
@@ -228,7 +229,8 @@ class OpenClaw:
         path = f"{self.node_bin}{os.pathsep}{os.environ.get('PATH', '')}"
         return clean_env(PATH=path, **extra)
 
-    def _env(self, home: Path) -> dict[str, str]:
+    def env(self, home: Path) -> dict[str, str]:
+        """The environment OpenClaw runs in: Node 24 first on PATH, a private home."""
         tmp = home / "tmp"
         tmp.mkdir(parents=True, exist_ok=True)
         return self._base_env(
@@ -275,7 +277,7 @@ class OpenClaw:
         # The port lives in the config too; rewrite it so a warm restart can use a new port.
         self.prepare(reaper, home, port)
         cmd = [str(self.bin), "gateway", "run", "--port", str(port), "--bind", "loopback"]
-        return reaper.spawn("openclaw", cmd, env=self._env(home), log=log, cwd=home)
+        return reaper.spawn("openclaw", cmd, env=self.env(home), log=log, cwd=home)
 
     def exercise(self, port: int) -> None:
         auth = {"Authorization": f"Bearer {OPENCLAW_TOKEN}"}

@@ -128,7 +128,7 @@ class Platform:
         models.plugin_providers = plugins.provider
         mcp = McpManager(db, secret_store, settings, agent_files.workspace)
         tools = tools or default_tools
-        memory = MemoryUpkeep(db, settings, agents, models, usage, MemoryItems(), CoreBlocks())
+        memory = MemoryUpkeep(db, settings, agents, models, usage, CoreBlocks())
         queue = RunQueue(
             db,
             worker_identity(),

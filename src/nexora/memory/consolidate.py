@@ -192,7 +192,13 @@ class Consolidator:
             return None
         import numpy as np
 
-        vectors = await self.embed([item.text for item in items[:MAX_COMPARED]])
+        from nexora.memory.embed import EmbedderError
+
+        try:
+            vectors = await self.embed([item.text for item in items[:MAX_COMPARED]])
+        except EmbedderError as exc:  # the same texts are still merged; near ones next time
+            log.warning("near-duplicate memories not compared: %s", exc)
+            return None
         return np.asarray(vectors @ vectors.T, dtype=np.float32)
 
     # -- old episodes ----------------------------------------------------------------------

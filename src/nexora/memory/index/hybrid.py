@@ -1,0 +1,166 @@
+"""The memory index: full-text and vector candidates, each filtered by scope, fused.
+
+It follows the items in the caller's transaction (`MemoryItems` calls `upsert` and `remove`)
+and picks its storage by the database it is handed: FTS5 and NumPy on SQLite; a tsvector and
+pgvector on PostgreSQL, or NumPy there too where pgvector is missing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nexora.memory.embed import Embedder, EmbedderError
+from nexora.memory.index.filters import Filters
+from nexora.memory.index.fulltext import FullText, PostgresFullText, SqliteFullText
+from nexora.memory.index.matrix import Floats
+from nexora.memory.index.numpy_vectors import NumpyVectors
+from nexora.memory.index.pgvector import PgVectors
+from nexora.memory.items import Hit
+from nexora.memory.ranking import DEFAULT_RANKING, Ranking
+from nexora.memory.scope import Scope
+from nexora.memory.text import index_text, query_terms
+from nexora.storage.models import MemoryItem
+
+log = logging.getLogger(__name__)
+
+VectorKind = Literal["pgvector", "numpy"]
+
+
+class VectorStore(Protocol):
+    async def write(
+        self, session: AsyncSession, items: Sequence[MemoryItem], embedder: str, matrix: Floats
+    ) -> None: ...
+
+    async def delete(self, session: AsyncSession, item_ids: Sequence[str]) -> None: ...
+
+    async def nearest(
+        self, session: AsyncSession, embedder: str, query: Floats, filters: Filters, limit: int
+    ) -> list[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Storage:
+    fulltext: FullText
+    vectors: VectorStore
+    vector_kind: VectorKind
+
+
+async def vector_kind(session: AsyncSession) -> VectorKind:
+    """pgvector when migration 0007 could give `memory_vectors.vector` its type, else NumPy."""
+    if session.get_bind().dialect.name == "sqlite":
+        return "numpy"
+    column_type = await session.scalar(
+        text(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+            " WHERE attrelid = 'memory_vectors'::regclass AND attname = 'vector'"
+        )
+    )
+    return "pgvector" if column_type == "vector" else "numpy"
+
+
+class HybridIndex:
+    """`MemoryIndex` over both backends; one per process and database."""
+
+    def __init__(self, embedder: Embedder | None, ranking: Ranking = DEFAULT_RANKING) -> None:
+        self.embedder = embedder
+        self.ranking = ranking
+        self._storage: Storage | None = None
+
+    @property
+    def retrieval(self) -> str:
+        """What a search uses, for responses and `nexora doctor`."""
+        if self.embedder is None:
+            return "full text only (no embedder configured)"
+        return f"hybrid: full text + vectors ({self.embedder.name})"
+
+    async def storage(self, session: AsyncSession) -> Storage:
+        if self._storage is None:
+            kind = await vector_kind(session)
+            sqlite = session.get_bind().dialect.name == "sqlite"
+            self._storage = Storage(
+                SqliteFullText() if sqlite else PostgresFullText(),
+                PgVectors() if kind == "pgvector" else NumpyVectors(),
+                kind,
+            )
+        return self._storage
+
+    async def upsert(self, session: AsyncSession, items: Sequence[MemoryItem]) -> None:
+        if not items:
+            return
+        storage = await self.storage(session)
+        await storage.fulltext.write(session, [(item.id, index_text(item.text)) for item in items])
+        if self.embedder is None:
+            return
+        try:
+            await self.embed(session, items)
+        except EmbedderError as exc:
+            # The text is indexed; `nexora memory reembed` adds the missing vectors later.
+            log.warning("memory items stored without vectors: %s", exc.detail)
+
+    async def embed(self, session: AsyncSession, items: Sequence[MemoryItem]) -> None:
+        """Stores vectors of `items` made by the embedder in force, replacing older ones."""
+        assert self.embedder is not None
+        storage = await self.storage(session)
+        matrix = await self.embedder.embed_passages([item.text for item in items])
+        await storage.vectors.write(session, items, self.embedder.name, matrix)
+
+    async def remove(self, session: AsyncSession, item_ids: Sequence[str]) -> None:
+        if not item_ids:
+            return
+        storage = await self.storage(session)
+        await storage.fulltext.delete(session, item_ids)
+        await storage.vectors.delete(session, item_ids)
+
+    async def search(
+        self,
+        session: AsyncSession,
+        scope: Scope,
+        query: str,
+        *,
+        layers: Sequence[str] | None = None,
+        kinds: Sequence[str] | None = None,
+        limit: int = 10,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[Hit]:
+        storage = await self.storage(session)
+        filters = Filters.of(scope, layers=layers, kinds=kinds, since=since, until=until)
+        wanted = self.ranking.candidates(limit)
+        lexical = await storage.fulltext.search(session, query_terms(query), filters, wanted)
+        semantic = await self._nearest(session, storage, query, filters, wanted)
+        fused = self.ranking.fuse(lexical, semantic, len(lexical) + len(semantic))
+        # Candidates were filtered where they were found; this filter is the one that counts
+        # (a vector cache can lag a retire by one search). Items load in fused order, a window
+        # at a time, until `limit` pass it: usually one small query.
+        hits: list[Hit] = []
+        window = max(2 * limit, 20)
+        for start in range(0, len(fused), window):
+            chosen = fused[start : start + window]
+            found = await session.scalars(filters.items([f.item_id for f in chosen]))
+            items = {item.id: item for item in found}
+            hits += [
+                Hit(items[f.item_id], f.score, f.lexical_rank, f.vector_rank)
+                for f in chosen
+                if f.item_id in items
+            ]
+            if len(hits) >= limit:
+                break
+        return hits[:limit]
+
+    async def _nearest(
+        self, session: AsyncSession, storage: Storage, query: str, filters: Filters, wanted: int
+    ) -> list[str]:
+        if self.embedder is None:
+            return []
+        try:
+            vector = await self.embedder.embed_query(query)
+        except EmbedderError as exc:
+            log.warning("memory search fell back to full text: %s", exc.detail)
+            return []
+        return await storage.vectors.nearest(session, self.embedder.name, vector, filters, wanted)
