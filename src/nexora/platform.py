@@ -31,6 +31,7 @@ from nexora.mcp.manager import McpManager
 from nexora.memory.access import MemoryAccess
 from nexora.memory.ingest.runner import Ingestion
 from nexora.memory.service import Memory
+from nexora.memory.upkeep import MemoryUpkeep
 from nexora.plugins.host import PluginHost
 from nexora.providers.resolver import ModelResolver
 from nexora.runtime.bus import EventBus
@@ -98,6 +99,7 @@ class Platform:
     tools: ToolRegistry
     memory: Memory
     memory_access: MemoryAccess
+    upkeep: MemoryUpkeep
     ingestion: Ingestion
 
     @classmethod
@@ -129,6 +131,7 @@ class Platform:
         mcp = McpManager(db, secret_store, settings, agent_files.workspace)
         tools = tools or default_tools
         memory = Memory.from_settings(settings)
+        upkeep = MemoryUpkeep(db, settings, agents, models, usage, memory)
         queue = RunQueue(
             db,
             worker_identity(),
@@ -151,6 +154,7 @@ class Platform:
                 max_steps=settings.run_max_steps,
                 over_quota=quotas.over_quota,
                 audit=audit,
+                memory=upkeep,
             ),
             concurrency=settings.worker_concurrency,
         )
@@ -181,7 +185,8 @@ class Platform:
             tools=tools,
             memory=memory,
             memory_access=MemoryAccess.build(memory, agents, audit),
-            ingestion=Ingestion(db, settings, secret_store, memory.items, audit),
+            upkeep=upkeep,
+            ingestion=Ingestion(db, settings, secret_store, memory, audit),
         )
 
     async def start(self, *, workers: bool = True) -> None:
@@ -207,6 +212,7 @@ class Platform:
             log.exception("loading the enabled plugins failed")
         if workers and self.settings.worker_concurrency > 0:
             self.worker.start()
+            self.upkeep.start()
             _background.add(asyncio.get_running_loop().create_task(_load_agent_loop()))
 
     @property
@@ -221,6 +227,7 @@ class Platform:
     async def stop(self) -> None:
         await self.ingestion.stop()
         await self.worker.stop()
+        await self.upkeep.stop()
         await self.worker.deps.titles.wait()
         await self.pool.stop()
         await self.mcp.stop()

@@ -14,6 +14,7 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.api.routes.memory_blocks import BlockPublic
@@ -25,8 +26,11 @@ from nexora.cli.remote import Remote
 from nexora.cli.runs import KeyOption, UrlOption, _remote
 from nexora.governance.audit import RequestContext
 from nexora.memory.change_access import ChangeFilter
+from nexora.memory.consolidate import Consolidation
 from nexora.memory.item_access import ItemFilter
 from nexora.platform import Platform
+from nexora.runtime.usage import Principal, current_principal
+from nexora.storage.models import AgentRecord
 
 app = typer.Typer(help="Search, read and correct agents' memory.", no_args_is_help=True)
 blocks_app = typer.Typer(help="Core memory blocks (always in the prompt).", no_args_is_help=True)
@@ -361,3 +365,53 @@ def reembed_command(
         console.print(f"no vectors to make: {embedder}")
         return
     console.print(f"{result.embedder}: {result.embedded} items embedded")
+
+
+@app.command("consolidate")
+def consolidate(
+    agent: str | None = typer.Option(
+        None, "--agent", help="Agent id or name; every agent of the org when omitted."
+    ),
+    org: str = typer.Option("default", help="Organization name."),
+) -> None:
+    """Merge duplicate memories and summarise old conversations, now (the server also does
+    this on a schedule). Every change is recorded and can be reverted."""
+
+    async def work(platform: Platform) -> list[tuple[str, Consolidation]]:
+        async with platform.db.session() as db:
+            actor = await local_actor(db, org)
+            if agent is not None:
+                view = await platform.agents.find(db, actor, agent)
+                targets = [(view.record.id, view.record.name)]
+            else:
+                rows = await db.execute(
+                    select(AgentRecord.id, AgentRecord.name)
+                    .where(AgentRecord.org_id == actor.org_id)
+                    .order_by(AgentRecord.name)
+                )
+                targets = [(row.id, row.name) for row in rows]
+        # Model calls for shared memories are counted to whoever asked for the pass.
+        current_principal.set(Principal(actor.user_id, actor.org_id))
+        return [
+            (name, await platform.upkeep.consolidate(actor.org_id, agent_id))
+            for agent_id, name in targets
+        ]
+
+    table = Table("agent", "examined", "duplicates merged", "summaries", "messages summarised")
+    table.add_column("job", no_wrap=True, min_width=36)
+    failed = False
+    for name, outcome in run_local(work):
+        table.add_row(
+            name,
+            str(outcome.examined),
+            str(outcome.duplicates),
+            str(outcome.summaries),
+            str(outcome.summarised),
+            outcome.job_id,
+        )
+        for error in outcome.errors:
+            failed = True
+            console.print(f"[red]{name}:[/red] {error}")
+    console.print(table)
+    if failed:
+        raise typer.Exit(1)
