@@ -161,7 +161,8 @@ def test_people_undo_what_the_agent_wrote(admin: httpx.Client, llm: FakeOpenAISe
     }
     undone = ok(admin.post(f"/api/memory/changes/{item_create}/revert"))
     assert undone["status"] == "retired"
-    assert ok(admin.get("/api/memory/items", params={"agent_id": agent_id}))["total"] == 0
+    archival = {"agent_id": agent_id, "layer": "archival"}
+    assert ok(admin.get("/api/memory/items", params=archival))["total"] == 0
 
     llm.reply_text("Bonjour?")
     _run(admin, agent_id)
