@@ -5477,7 +5477,8 @@ export interface operations {
         parameters: {
             query: {
                 agent_id: string;
-                origin?: ("person" | "agent" | "auto" | "ingest") | null;
+                /** @description One or more (repeat it): e.g. auto and agent, what the agent wrote by itself. */
+                origin?: ("person" | "agent" | "auto" | "ingest")[] | null;
                 target?: ("item" | "block") | null;
                 run_id?: string | null;
                 /** @description At or after; UTC if no zone. */

@@ -10,18 +10,27 @@ import { useFormat } from "../../i18n/format";
 import { ErrorAlert, Loading } from "../common";
 
 type Origin = "auto" | "agent" | "person" | "ingest";
+type Shown = "self" | "person" | "ingest" | "all";
+
+// "By itself": what extraction wrote on its own (auto) and what the agent chose to keep (agent).
+const ORIGINS: Record<Shown, Origin[] | undefined> = {
+  self: ["auto", "agent"],
+  person: ["person"],
+  ingest: ["ingest"],
+  all: undefined,
+};
 
 /** The memory writes nobody asked for, newest first, each with a Revert that undoes it. */
 export function ChangesFeed({ agentId }: { agentId: string }) {
   const { t } = useTranslation();
   const queryClient = useQueryClient();
-  const [origin, setOrigin] = useState<Origin | "all">("auto");
+  const [shown, setShown] = useState<Shown>("self");
   const changes = useQuery({
-    queryKey: ["memory", agentId, "changes", origin],
+    queryKey: ["memory", agentId, "changes", shown],
     queryFn: async () =>
       unwrap(
         await api.GET("/api/memory/changes", {
-          params: { query: { agent_id: agentId, origin: origin === "all" ? undefined : origin } },
+          params: { query: { agent_id: agentId, origin: ORIGINS[shown] } },
         }),
       ),
   });
@@ -46,11 +55,11 @@ export function ChangesFeed({ agentId }: { agentId: string }) {
       </Text>
       <SegmentedControl
         w="fit-content"
-        value={origin}
-        onChange={(value) => setOrigin(value as Origin | "all")}
-        data={(["auto", "agent", "person", "ingest", "all"] as const).map((value) => ({
+        value={shown}
+        onChange={(value) => setShown(value as Shown)}
+        data={(["self", "person", "ingest", "all"] as const).map((value) => ({
           value,
-          label: t(`memory.origin.${value}`),
+          label: t(`memory.shown.${value}`),
         }))}
       />
       {changes.isPending && <Loading />}
