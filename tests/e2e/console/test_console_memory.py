@@ -38,7 +38,7 @@ def test_a_fact_the_agent_kept_by_itself_is_reverted_from_the_changes_feed(
     expect(page.get_by_role("heading", name="Memory: keeper")).to_be_visible()
     change = page.get_by_test_id("memory-change").filter(has_text=FACT)
     expect(change).to_contain_text("by the agent")
-    expect(change).to_contain_text("core block")
+    expect(change).to_contain_text("core block: human")
     screenshot(page, "memory-changes")
 
     change.get_by_role("button", name="Revert").click()

@@ -34,6 +34,13 @@ export function ChangesFeed({ agentId }: { agentId: string }) {
         }),
       ),
   });
+  // Names the block a change touched: the feed itself only carries its id.
+  const blocks = useQuery({
+    queryKey: ["memory", agentId, "blocks"],
+    queryFn: async () =>
+      unwrap(await api.GET("/api/memory/blocks", { params: { query: { agent_id: agentId } } })),
+  });
+  const labels = new Map((blocks.data ?? []).map((block) => [block.id, block.label]));
   const revert = useMutation({
     mutationFn: async (changeId: string) =>
       unwrap(
@@ -69,6 +76,7 @@ export function ChangesFeed({ agentId }: { agentId: string }) {
         <ChangeCard
           key={change.id}
           change={change}
+          label={labels.get(change.target_id)}
           reverting={revert.isPending && revert.variables === change.id}
           onRevert={() => revert.mutate(change.id)}
         />
@@ -79,10 +87,12 @@ export function ChangesFeed({ agentId }: { agentId: string }) {
 
 function ChangeCard({
   change,
+  label,
   reverting,
   onRevert,
 }: {
   change: Schemas["ChangePublic"];
+  label: string | undefined;
   reverting: boolean;
   onRevert: () => void;
 }) {
@@ -94,7 +104,10 @@ function ChangeCard({
         <Stack gap={4} style={{ minWidth: 0 }}>
           <Group gap="xs">
             <Badge variant="light">{t(`memory.action.${change.action}`, { defaultValue: change.action })}</Badge>
-            <Badge variant="outline">{t(`memory.target.${change.target}`, { defaultValue: change.target })}</Badge>
+            <Badge variant="outline">
+              {t(`memory.target.${change.target}`, { defaultValue: change.target })}
+              {label && `: ${label}`}
+            </Badge>
             <Badge variant="dot">{t(`memory.origin.${change.origin}`, { defaultValue: change.origin })}</Badge>
             <Text size="xs" c="dimmed">
               {format.dateTime(change.created_at)}
@@ -107,7 +120,7 @@ function ChangeCard({
           )}
           {change.after !== null && (
             <Text size="sm" style={{ whiteSpace: "pre-wrap" }} lineClamp={6}>
-              {change.after}
+              {change.after || t("memory.blocks.empty")}
             </Text>
           )}
           {change.reason && (
