@@ -172,6 +172,10 @@ def test_people_undo_what_the_agent_wrote(admin: httpx.Client, llm: FakeOpenAISe
         f"reverts change {block_update}",
         f"reverts change {item_create}",
     }
+    # Several origins at once: what the agent wrote by itself, without the people's reverts.
+    mixed = {"agent_id": agent_id, "origin": ["auto", "agent"]}
+    assert ok(admin.get("/api/memory/changes", params=mixed))["total"] == 3
+    assert ok(admin.get("/api/memory/changes", params={"agent_id": agent_id}))["total"] == 5
 
 
 def test_a_search_of_core_memory_is_a_memory_searched_event(
