@@ -3,7 +3,13 @@
 Both index the same analysed terms (`nexora.memory.text`), so Chinese words and English stems
 match alike on either backend; a query is the OR of its terms, ranked by the backend. The best
 matches are taken from the index alone and then filtered by scope; when the scope keeps fewer
-than asked (a small agent in a large org), the scope is searched exhaustively instead."""
+than asked (a small agent in a large org), the scope is searched exhaustively instead.
+
+Ranking costs time per matching item, and one word found in most items (a user's name in their
+own memory) makes nearly every item a match while adding little to BM25. So each query first
+counts its terms' matches, capped at `POSTINGS_BUDGET`, and ranks only by its rarest terms as
+long as they match no more than that many items together (`selective_terms`): below the budget
+— any store of fewer items — the query is ranked whole, as before."""
 
 from __future__ import annotations
 
@@ -12,11 +18,13 @@ from typing import Protocol
 
 from sqlalchemy import (
     CTE,
+    Boolean,
     ColumnElement,
     Float,
     Select,
     String,
     Subquery,
+    bindparam,
     column,
     delete,
     exists,
@@ -34,6 +42,22 @@ from nexora.memory.index.tables import sqlite_terms
 from nexora.storage.models import MemoryItem
 
 MIN_FETCH = 100
+# Items a query's terms may match together before its most common terms are left out.
+POSTINGS_BUDGET = 10_000
+
+
+def selective_terms(terms: Sequence[str], matches: Sequence[int], budget: int) -> list[str]:
+    """The rarest of `terms` (each matching `matches[i]` items, counted up to `budget + 1`)
+    whose matches add up to at most `budget`, in the query's order; at least the rarest one."""
+    by_rarity = sorted(range(len(terms)), key=lambda i: (matches[i], i))
+    chosen: list[int] = []
+    total = 0
+    for i in by_rarity:
+        if chosen and total + matches[i] > budget:
+            break
+        chosen.append(i)
+        total += matches[i]
+    return [terms[i] for i in sorted(chosen)]
 
 
 class FullText(Protocol):
@@ -55,11 +79,30 @@ def _quoted(term: str, quote: str) -> str:
     return quote + term.replace(quote, quote * 2) + quote
 
 
+def _fts_match(expression: str) -> ColumnElement[bool]:
+    # An anonymous parameter: one statement counts several terms, each with its own.
+    return literal_column("memory_fts").op("MATCH", return_type=Boolean)(
+        bindparam(None, expression, type_=String)
+    )
+
+
 class _RankedFirst:
     """The search both backends share; each says how to rank its matches (lower is better)."""
 
     def _ranked(self, terms: Sequence[str]) -> Select[str, float]:
         raise NotImplementedError
+
+    def _capped_count(self, term: str, cap: int) -> Select[int]:
+        """How many items match `term`, counting no further than `cap`."""
+        raise NotImplementedError
+
+    async def _selective(self, session: AsyncSession, terms: Sequence[str]) -> list[str]:
+        if len(terms) < 2:
+            return list(terms)
+        cap = POSTINGS_BUDGET + 1
+        counts = [self._capped_count(term, cap).scalar_subquery() for term in terms]
+        matches = (await session.execute(select(*counts))).one()
+        return selective_terms(terms, [int(count) for count in matches], POSTINGS_BUDGET)
 
     def _best(self, terms: Sequence[str], count: int) -> Select[str, float]:
         return self._ranked(terms).limit(count)
@@ -69,6 +112,7 @@ class _RankedFirst:
     ) -> list[str]:
         if not terms:
             return []
+        terms = await self._selective(session, terms)
         ranked = self._ranked(terms)
         candidates = (
             self._best(terms, max(MIN_FETCH, 2 * limit))
@@ -100,12 +144,16 @@ class SqliteFullText(_RankedFirst):
         # The triggers of migration 0007 take the rows out of `memory_fts` as well.
         await session.execute(delete(sqlite_terms).where(sqlite_terms.c.item_id.in_(item_ids)))
 
+    def _capped_count(self, term: str, cap: int) -> Select[int]:
+        some = select(self._fts.c.rowid).where(_fts_match(_quoted(term, '"'))).limit(cap).subquery()
+        return select(func.count()).select_from(some)
+
     def _matches(self, terms: Sequence[str]) -> Select[int, float]:
         match = " OR ".join(_quoted(term, '"') for term in terms)
         bm25 = literal_column("bm25(memory_fts)", Float)  # negative: lower is better
         return (
             select(self._fts.c.rowid, bm25.label("distance"))
-            .where(text("memory_fts MATCH :match").bindparams(match=match))
+            .where(_fts_match(match))
             .order_by(bm25)
         )
 
@@ -145,11 +193,23 @@ class PostgresFullText(_RankedFirst):
     async def delete(self, session: AsyncSession, item_ids: Sequence[str]) -> None:
         await session.execute(delete(self._terms).where(self._terms.c.item_id.in_(item_ids)))
 
-    def _ranked(self, terms: Sequence[str]) -> Select[str, float]:
-        tsquery = func.to_tsquery(
-            literal_column("'simple'::regconfig"),
-            " | ".join(_quoted(term, "'") for term in terms),
+    @staticmethod
+    def _tsquery(terms: Sequence[str]) -> ColumnElement[object]:
+        return func.to_tsquery(
+            literal_column("'simple'::regconfig"), " | ".join(_quoted(term, "'") for term in terms)
         )
+
+    def _capped_count(self, term: str, cap: int) -> Select[int]:
+        some = (
+            select(self._terms.c.item_id)
+            .where(self._terms.c.terms.op("@@")(self._tsquery([term])))
+            .limit(cap)
+            .subquery()
+        )
+        return select(func.count()).select_from(some)
+
+    def _ranked(self, terms: Sequence[str]) -> Select[str, float]:
+        tsquery = self._tsquery(terms)
         # Normalisation 1 divides by the log of the length: long chunks do not win by size.
         distance = -func.ts_rank(self._terms.c.terms, tsquery, 1)
         return (
