@@ -14,6 +14,7 @@ long as they match no more than that many items together (`selective_terms`): be
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import (
@@ -43,7 +44,7 @@ from nexora.storage.models import MemoryItem
 
 MIN_FETCH = 100
 # Items a query's terms may match together before its most common terms are left out.
-POSTINGS_BUDGET = 10_000
+POSTINGS_BUDGET = 4000
 
 
 def selective_terms(terms: Sequence[str], matches: Sequence[int], budget: int) -> list[str]:
@@ -86,43 +87,53 @@ def _fts_match(expression: str) -> ColumnElement[bool]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a query ranks: `terms`, and when even its rarest term matches more items than the
+    budget, only the `newest` that many matches of all its terms (where the backend can)."""
+
+    terms: Sequence[str]
+    newest: int | None = None
+
+
 class _RankedFirst:
     """The search both backends share; each says how to rank its matches (lower is better)."""
 
-    def _ranked(self, terms: Sequence[str]) -> Select[str, float]:
+    def _ranked(self, plan: Plan) -> Select[str, float]:
         raise NotImplementedError
 
     def _capped_count(self, term: str, cap: int) -> Select[int]:
         """How many items match `term`, counting no further than `cap`."""
         raise NotImplementedError
 
-    async def _selective(self, session: AsyncSession, terms: Sequence[str]) -> list[str]:
-        if len(terms) < 2:
-            return list(terms)
-        cap = POSTINGS_BUDGET + 1
-        counts = [self._capped_count(term, cap).scalar_subquery() for term in terms]
-        matches = (await session.execute(select(*counts))).one()
-        return selective_terms(terms, [int(count) for count in matches], POSTINGS_BUDGET)
+    async def _plan(self, session: AsyncSession, terms: Sequence[str]) -> Plan:
+        budget = POSTINGS_BUDGET
+        counts = [self._capped_count(term, budget + 1).scalar_subquery() for term in terms]
+        matches = [int(count) for count in (await session.execute(select(*counts))).one()]
+        if min(matches) > budget:
+            return Plan(terms, newest=budget)
+        return Plan(selective_terms(terms, matches, budget))
 
-    def _best(self, terms: Sequence[str], count: int) -> Select[str, float]:
-        return self._ranked(terms).limit(count)
+    def _best(self, plan: Plan, count: int) -> Select[str, float]:
+        return self._ranked(plan).limit(count)
 
     async def search(
         self, session: AsyncSession, terms: Sequence[str], filters: Filters, limit: int
     ) -> list[str]:
         if not terms:
             return []
-        terms = await self._selective(session, terms)
-        ranked = self._ranked(terms)
+        plan = await self._plan(session, terms)
         candidates = (
-            self._best(terms, max(MIN_FETCH, 2 * limit))
+            self._best(plan, max(MIN_FETCH, 2 * limit))
             .cte("candidates")
             .prefix_with("MATERIALIZED")
         )
         found = list((await session.scalars(filters.keep(candidates, limit))).all())
         if len(found) >= limit:
             return found
-        everything = ranked.cte("matches")
+        # A scope with few of the matches (a small agent in a large org): all of its matches,
+        # the newest and the oldest, are ranked.
+        everything = self._ranked(Plan(plan.terms)).cte("matches")
         return list((await session.scalars(filters.keep(everything, limit))).all())
 
 
@@ -148,21 +159,34 @@ class SqliteFullText(_RankedFirst):
         some = select(self._fts.c.rowid).where(_fts_match(_quoted(term, '"'))).limit(cap).subquery()
         return select(func.count()).select_from(some)
 
-    def _matches(self, terms: Sequence[str]) -> Select[int, float]:
-        match = " OR ".join(_quoted(term, '"') for term in terms)
+    def _matches(self, plan: Plan) -> Select[int, float]:
+        match = " OR ".join(_quoted(term, '"') for term in plan.terms)
         bm25 = literal_column("bm25(memory_fts)", Float)  # negative: lower is better
-        return (
+        query = (
             select(self._fts.c.rowid, bm25.label("distance"))
             .where(_fts_match(match))
             .order_by(bm25)
         )
+        if plan.newest is None:
+            return query
+        # Row ids grow with every write: the newest matches are those past the row id found
+        # `newest` matches back, walking the index in row id order without ranking.
+        oldest = (
+            select(self._fts.c.rowid)
+            .where(_fts_match(match))
+            .order_by(self._fts.c.rowid.desc())
+            .limit(1)
+            .offset(plan.newest)
+            .scalar_subquery()
+        )
+        return query.where(self._fts.c.rowid > func.coalesce(oldest, 0))
 
-    def _ranked(self, terms: Sequence[str]) -> Select[str, float]:
-        return self._with_item_ids(self._matches(terms).subquery("matches"))
+    def _ranked(self, plan: Plan) -> Select[str, float]:
+        return self._with_item_ids(self._matches(plan).subquery("matches"))
 
-    def _best(self, terms: Sequence[str], count: int) -> Select[str, float]:
+    def _best(self, plan: Plan, count: int) -> Select[str, float]:
         # Ranked and cut in FTS5 alone: the item ids are looked up for the best few only.
-        best = self._matches(terms).limit(count).cte("best").prefix_with("MATERIALIZED")
+        best = self._matches(plan).limit(count).cte("best").prefix_with("MATERIALIZED")
         return self._with_item_ids(best)
 
     @staticmethod
@@ -208,8 +232,9 @@ class PostgresFullText(_RankedFirst):
         )
         return select(func.count()).select_from(some)
 
-    def _ranked(self, terms: Sequence[str]) -> Select[str, float]:
-        tsquery = self._tsquery(terms)
+    def _ranked(self, plan: Plan) -> Select[str, float]:
+        # No order of insertion to window by here: a query of common terms only ranks them all.
+        tsquery = self._tsquery(plan.terms)
         # Normalisation 1 divides by the log of the length: long chunks do not win by size.
         distance = -func.ts_rank(self._terms.c.terms, tsquery, 1)
         return (
