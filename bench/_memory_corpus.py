@@ -141,6 +141,8 @@ class Corpus:
     vectors: npt.NDArray[np.float32]
     queries: list[str]
     query_vectors: npt.NDArray[np.float32]
+    # Per query, the rows of the items that answer it (empty: not known).
+    answers: list[frozenset[int]] | None = None
 
 
 def _fragments(rng: random.Random, count: int) -> tuple[list[str], list[str]]:

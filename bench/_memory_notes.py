@@ -24,15 +24,20 @@ MEMORYBANK_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "memo
 CHINESE_SHARE = 0.2  # of items and of queries, as in the synthetic corpus
 
 
-def _english() -> tuple[list[str], list[str]]:
+def _english() -> tuple[list[str], list[tuple[str, frozenset[int]]]]:
+    """Utterances, and questions with the utterances (positions) their answer is in."""
     conversations, questions = load()
-    utterances = [
-        f"{turn.speaker} ({session.date_time}): {turn.text}"
-        for conversation in conversations
-        for session in conversation.sessions
-        for turn in session.turns
+    utterances: list[str] = []
+    position: dict[tuple[str, str], int] = {}
+    for conversation in conversations:
+        for session in conversation.sessions:
+            for turn in session.turns:
+                position[conversation.id, turn.dia_id] = len(utterances)
+                utterances.append(f"{turn.speaker} ({session.date_time}): {turn.text}")
+    asked = [
+        (q.text, frozenset(position[q.conversation_id, e] for e in q.evidence)) for q in questions
     ]
-    return utterances, [question.text for question in questions]
+    return utterances, asked
 
 
 def _chinese() -> tuple[list[str], list[str]]:
@@ -86,12 +91,23 @@ def build_notes(items: int, queries: int, *, seed: int = 7) -> Corpus:
         vectors[row] = pieces[list(note)].sum(axis=0)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     chinese_queries = int(queries * CHINESE_SHARE)
-    questions = rng.sample(english_questions, queries - chinese_queries) + rng.sample(
-        chinese_questions, min(chinese_queries, len(chinese_questions))
-    )
-    rng.shuffle(questions)
+    chosen = rng.sample(english_questions, queries - chinese_queries) + [
+        (question, frozenset())
+        for question in rng.sample(chinese_questions, min(chinese_queries, len(chinese_questions)))
+    ]
+    rng.shuffle(chosen)
+    questions = [question for question, _ in chosen]
+    # A note answers a question when it holds one of the question's evidence turns.
+    holding: dict[int, list[int]] = {}
+    for row, note in enumerate(notes):
+        for utterance in note:
+            holding.setdefault(utterance, []).append(row)
+    answers = [
+        frozenset(row for turn in evidence for row in holding.get(turn, ()))
+        for _, evidence in chosen
+    ]
     qkey = hashlib.sha256("\n".join(questions).encode()).hexdigest()[:16]
     query_vectors = cached(
         f"notes-queries-{qkey}", lambda: embed(questions, query=True, label="queries")
     )
-    return Corpus(texts, vectors, questions, query_vectors)
+    return Corpus(texts, vectors, questions, query_vectors, answers)

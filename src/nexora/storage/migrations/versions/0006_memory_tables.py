@@ -158,7 +158,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_memory_jobs_org_id"), ["org_id"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("memory_jobs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_memory_jobs_org_id"))
