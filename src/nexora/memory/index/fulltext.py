@@ -6,11 +6,13 @@ matches are taken from the index alone and then filtered by scope; when the scop
 than asked (a small agent in a large org), the scope is searched exhaustively instead.
 
 Ranking costs time per matching item, and a word found in a large share of the items (a
-user's name in their own memory, a month in dated notes) makes most items candidates. So each
-query first counts its terms' matches (no further than `COMMON_MATCHES`); the items to rank are
-those matching one of its other terms, and the common terms still count in their score. A
-store of fewer items than that is searched exactly as before. When all of a query's terms are
-common, its rarest one picks the candidates; on SQLite only its `COMMON_MATCHES` newest."""
+user's name in their own memory, a month in dated notes) makes most items candidates. So a term
+matching more than `COMMON_MATCHES` items (FTS5 counts that far; PostgreSQL's planner statistics
+say so) picks no candidates: the items to rank are those matching one of the query's other
+terms, and the common terms still count in their score. A store of fewer items than that is
+searched exactly as before. When all of a query's terms are
+common, its rarest one picks the candidates. On SQLite no more than `MOST_RANKED` candidates
+are ranked, the newest."""
 
 from __future__ import annotations
 
@@ -48,26 +50,30 @@ MIN_FETCH = 100
 # A term matching more items than this picks no candidates of its own (see above).
 COMMON_MATCHES = 5000
 COMMON_FOR_SECONDS = 600.0
+# Candidates ranked at most, the newest (SQLite; PostgreSQL ranks them all).
+MOST_RANKED = 10_000
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
     """A query's `terms` split into those that pick the candidates (`selective`) and those
-    that only add to their score (`common`); `newest`: rank only that many newest matches."""
+    that only add to their score (`common`); `newest`: rank only that many newest candidates."""
 
     selective: tuple[str, ...]
     common: tuple[str, ...] = ()
     newest: int | None = None
 
     @classmethod
-    def of(cls, terms: Sequence[str], matches: Sequence[int], common_at: int) -> Plan:
-        """`matches[i]`: how many items `terms[i]` matches, counted up to `common_at + 1`."""
-        selective = [t for t, n in zip(terms, matches, strict=True) if n <= common_at]
-        newest = None
-        if not selective:
+    def of(cls, terms: Sequence[str], matches: Sequence[int], common_at: int, most: int) -> Plan:
+        """`matches[i]`: how many items `terms[i]` matches, counted up to `common_at + 1`;
+        `most`: how many candidates to rank at most (the newest)."""
+        picked = [(t, n) for t, n in zip(terms, matches, strict=True) if n <= common_at]
+        if not picked:
             rarest = min(range(len(terms)), key=lambda i: (matches[i], i))
-            selective, newest = [terms[rarest]], common_at
-        return cls(tuple(selective), tuple(t for t in terms if t not in selective), newest)
+            picked = [(terms[rarest], matches[rarest])]
+        selective = tuple(term for term, _ in picked)
+        newest = most if sum(n for _, n in picked) > most else None
+        return cls(selective, tuple(t for t in terms if t not in selective), newest)
 
     @property
     def terms(self) -> tuple[str, ...]:
@@ -106,28 +112,9 @@ class _RankedFirst:
     def _ranked(self, plan: Plan) -> Select[str, float]:
         raise NotImplementedError
 
-    def _capped_count(self, term: str, cap: int) -> Select[int]:
-        """How many items match `term`, counting no further than `cap`."""
-        raise NotImplementedError
-
-    def __init__(self) -> None:
-        # Terms found common, until when that is trusted: counting one means walking
-        # `COMMON_MATCHES` entries, and a common word stays common for a long while.
-        self._common: dict[str, float] = {}
-
     async def _plan(self, session: AsyncSession, terms: Sequence[str]) -> Plan:
-        common_at, now = COMMON_MATCHES, time.monotonic()
-        unknown = [term for term in terms if self._common.get(term, 0.0) < now]
-        counted: dict[str, int] = {}
-        if unknown:
-            counts = [self._capped_count(t, common_at + 1).scalar_subquery() for t in unknown]
-            row = (await session.execute(select(*counts))).one()
-            counted = dict(zip(unknown, map(int, row), strict=True))
-        for term, count in counted.items():
-            if count > common_at:
-                self._common[term] = now + COMMON_FOR_SECONDS
-        matches = [counted.get(term, common_at + 1) for term in terms]
-        return Plan.of(terms, matches, common_at)
+        """Which of `terms` are common (see the module's doc)."""
+        raise NotImplementedError
 
     def _best(self, plan: Plan, count: int) -> Select[str, float]:
         return self._ranked(plan).limit(count)
@@ -170,7 +157,27 @@ class SqliteFullText(_RankedFirst):
         # The triggers of migration 0007 take the rows out of `memory_fts` as well.
         await session.execute(delete(sqlite_terms).where(sqlite_terms.c.item_id.in_(item_ids)))
 
+    def __init__(self) -> None:
+        # Terms found common, until when that is trusted: counting one means walking
+        # `COMMON_MATCHES` entries, and a common word stays common for a long while.
+        self._common: dict[str, float] = {}
+
+    async def _plan(self, session: AsyncSession, terms: Sequence[str]) -> Plan:
+        common_at, now = COMMON_MATCHES, time.monotonic()
+        unknown = [term for term in terms if self._common.get(term, 0.0) < now]
+        counted: dict[str, int] = {}
+        if unknown:
+            counts = [self._capped_count(t, common_at + 1).scalar_subquery() for t in unknown]
+            row = (await session.execute(select(*counts))).one()
+            counted = dict(zip(unknown, map(int, row), strict=True))
+        for term, count in counted.items():
+            if count > common_at:
+                self._common[term] = now + COMMON_FOR_SECONDS
+        matches = [counted.get(term, common_at + 1) for term in terms]
+        return Plan.of(terms, matches, common_at, MOST_RANKED)
+
     def _capped_count(self, term: str, cap: int) -> Select[int]:
+        """How many items match `term`, counting no further than `cap`."""
         some = select(self._fts.c.rowid).where(_fts_match(_quoted(term, '"'))).limit(cap).subquery()
         return select(func.count()).select_from(some)
 
@@ -221,6 +228,11 @@ class SqliteFullText(_RankedFirst):
 class PostgresFullText(_RankedFirst):
     _terms = table("memory_terms", column("item_id", String), column("terms"))
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._stats: dict[str, int] = {}
+        self._stats_until = 0.0
+
     async def write(self, session: AsyncSession, rows: Sequence[tuple[str, str]]) -> None:
         if not rows:
             return
@@ -245,14 +257,37 @@ class PostgresFullText(_RankedFirst):
             literal_column("'simple'::regconfig"), " | ".join(_quoted(term, "'") for term in terms)
         )
 
-    def _capped_count(self, term: str, cap: int) -> Select[int]:
-        some = (
-            select(self._terms.c.item_id)
-            .where(self._terms.c.terms.op("@@")(self._tsquery([term])))
-            .limit(cap)
-            .subquery()
-        )
-        return select(func.count()).select_from(some)
+    async def _plan(self, session: AsyncSession, terms: Sequence[str]) -> Plan:
+        # Counting through the GIN index rechecks every row in the heap (10 ms a common term
+        # at 100k items); the planner's statistics already name the most common lexemes.
+        common = await self._common_counts(session)
+        matches = [common.get(term, 0) for term in terms]
+        return Plan.of(terms, matches, COMMON_MATCHES, MOST_RANKED)
+
+    async def _common_counts(self, session: AsyncSession) -> dict[str, int]:
+        """Items per lexeme for the lexemes ANALYZE found most common (up to a thousand by
+        default), read again every `COMMON_FOR_SECONDS`; none before the first ANALYZE."""
+        now = time.monotonic()
+        if self._stats_until > now:
+            return self._stats
+        row = (
+            await session.execute(
+                text(
+                    "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs,"
+                    " c.reltuples FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename"
+                    " AND c.relnamespace = to_regnamespace(s.schemaname)"
+                    " WHERE s.tablename = 'memory_terms' AND s.attname = 'terms'"
+                    " AND s.schemaname = current_schema()"
+                )
+            )
+        ).first()
+        stats: dict[str, int] = {}
+        if row is not None and row[0] is not None:
+            lexemes, freqs, rows = row
+            # The frequencies list ends with three summary values past the lexemes' own.
+            stats = {lexeme: int(f * rows) for lexeme, f in zip(lexemes, freqs, strict=False)}
+        self._stats, self._stats_until = stats, now + COMMON_FOR_SECONDS
+        return stats
 
     def _ranked(self, plan: Plan) -> Select[str, float]:
         # The GIN index finds the selective terms' items; all terms rank them. There is no
