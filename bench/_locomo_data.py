@@ -116,3 +116,24 @@ def load(
             conversations.append(conv)
             questions.extend(_questions(conv, data.get("qa", [])))
     return conversations, questions
+
+
+def evidence_repairs(path: Path = LOCOMO_ZIP) -> tuple[dict[str, list[str]], list[str]]:
+    """What `load` did to malformed evidence: {raw id: ids kept} for each id it rewrote or
+    split, and the ids it dropped (no such turn in the conversation), for reports to say so."""
+    repaired: dict[str, list[str]] = {}
+    dropped: list[str] = []
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if not (name.startswith(_MEMBER_DIR) and name.endswith(".json")):
+                continue
+            data = json.loads(archive.read(name))
+            known = _conversation(Path(name).stem, data).dia_ids()
+            for item in data.get("qa", []):
+                for raw in map(str, item.get("evidence", [])):
+                    ids = repair_evidence(raw)
+                    kept = [i for i in ids if i in known]
+                    dropped += [i for i in ids if i not in known] or ([raw] if not ids else [])
+                    if kept != [raw]:
+                        repaired[raw] = kept
+    return repaired, dropped

@@ -75,6 +75,8 @@ def settings(tmp_path: Path, db_url: str, llm: FakeOpenAIServer) -> Settings:
         openai_api_key="sk-test",
         run_lease_seconds=5,
         records_linger_seconds=0.05,
+        # Extraction would take scripted replies meant for runs; its tests turn it on.
+        memory_auto_extract=False,
     )
 
 

@@ -28,8 +28,10 @@ from nexora.governance.records import RecordSink
 from nexora.governance.secret_store import SecretStore
 from nexora.governance.secrets import SecretBox
 from nexora.mcp.manager import McpManager
+from nexora.memory.access import MemoryAccess
 from nexora.memory.ingest.runner import Ingestion
-from nexora.memory.items import MemoryItems
+from nexora.memory.service import Memory
+from nexora.memory.upkeep import MemoryUpkeep
 from nexora.plugins.host import PluginHost
 from nexora.providers.resolver import ModelResolver
 from nexora.runtime.bus import EventBus
@@ -95,6 +97,9 @@ class Platform:
     mcp: McpManager
     plugins: PluginHost
     tools: ToolRegistry
+    memory: Memory
+    memory_access: MemoryAccess
+    upkeep: MemoryUpkeep
     ingestion: Ingestion
 
     @classmethod
@@ -125,6 +130,8 @@ class Platform:
         models.plugin_providers = plugins.provider
         mcp = McpManager(db, secret_store, settings, agent_files.workspace)
         tools = tools or default_tools
+        memory = Memory.from_settings(settings)
+        upkeep = MemoryUpkeep(db, settings, agents, models, usage, memory)
         queue = RunQueue(
             db,
             worker_identity(),
@@ -140,11 +147,14 @@ class Platform:
                 pool=pool,
                 models=models,
                 usage=usage,
-                tooling=Tooling(db, settings, tools, skills, mcp=mcp, plugins=plugins),
+                tooling=Tooling(
+                    db, settings, tools, skills, mcp=mcp, plugins=plugins, memory=memory
+                ),
                 titles=TitleWriter(db, usage),
                 max_steps=settings.run_max_steps,
                 over_quota=quotas.over_quota,
                 audit=audit,
+                memory=upkeep,
             ),
             concurrency=settings.worker_concurrency,
         )
@@ -173,8 +183,10 @@ class Platform:
             mcp=mcp,
             plugins=plugins,
             tools=tools,
-            # Ingested chunks reach search through the items' index once one is wired here.
-            ingestion=Ingestion(db, settings, secret_store, MemoryItems(), audit),
+            memory=memory,
+            memory_access=MemoryAccess.build(memory, agents, audit),
+            upkeep=upkeep,
+            ingestion=Ingestion(db, settings, secret_store, memory, audit),
         )
 
     async def start(self, *, workers: bool = True) -> None:
@@ -200,6 +212,7 @@ class Platform:
             log.exception("loading the enabled plugins failed")
         if workers and self.settings.worker_concurrency > 0:
             self.worker.start()
+            self.upkeep.start()
             _background.add(asyncio.get_running_loop().create_task(_load_agent_loop()))
 
     @property
@@ -214,6 +227,7 @@ class Platform:
     async def stop(self) -> None:
         await self.ingestion.stop()
         await self.worker.stop()
+        await self.upkeep.stop()
         await self.worker.deps.titles.wait()
         await self.pool.stop()
         await self.mcp.stop()

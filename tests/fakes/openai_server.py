@@ -9,7 +9,9 @@ Use it wherever code talks to a chat model over the network (providers, the agen
         assert len(fake.chat_requests) == 2
 
 Each chat completion request takes the next scripted reply from a queue (or `default` when the
-queue is empty) and answers it as JSON or, when the request has `"stream": true`, as
+queue is empty), unless a rule added with `answer_when(predicate, respond)` claims it first:
+rules answer requests by their content (a background summary or extraction call, whenever it
+comes) and answers it as JSON or, when the request has `"stream": true`, as
 server-sent events: `choices[].delta` text pieces, tool-call deltas (id and name first, then
 argument fragments), a usage chunk when `stream_options.include_usage` is set, then
 `data: [DONE]`. Replies can also be errors (`reply_error(429, retry_after=1)`) or slow
@@ -27,7 +29,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import count
 from types import TracebackType
@@ -62,6 +64,14 @@ class Reply:
     chunk_delay: float = 0.0  # seconds between streamed pieces (an answer that takes a while)
 
 
+Responder = Callable[[dict[str, Any]], Reply]
+
+
+def mentions(text: str) -> Callable[[dict[str, Any]], bool]:
+    """A predicate for `answer_when`: the request's messages contain `text`."""
+    return lambda body: text in json.dumps(body.get("messages", []), ensure_ascii=False)
+
+
 @dataclass(frozen=True)
 class RecordedRequest:
     method: str
@@ -88,6 +98,7 @@ class FakeOpenAIServer:
         self.default = default
         self.requests: list[RecordedRequest] = []
         self._replies: deque[Reply] = deque()
+        self._rules: list[tuple[Callable[[dict[str, Any]], bool], Responder]] = []
         self._ids = count(1)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -98,6 +109,10 @@ class FakeOpenAIServer:
 
     def reply(self, reply: Reply) -> None:
         self._replies.append(reply)
+
+    def answer_when(self, predicate: Callable[[dict[str, Any]], bool], respond: Responder) -> None:
+        """Requests whose JSON body matches `predicate` are answered by `respond(body)`."""
+        self._rules.append((predicate, respond))
 
     def reply_text(
         self, text: str, *, usage: tuple[int, int] = (10, 5), chunks: Sequence[str] | None = None
@@ -211,7 +226,11 @@ class FakeOpenAIServer:
 
     async def _chat(self, request: Request) -> Response:
         body = await self._record(request)
-        reply = self._replies.popleft() if self._replies else self.default
+        routed = next((respond for match, respond in self._rules if match(body)), None)
+        if routed is not None:
+            reply: Reply | None = routed(body)
+        else:
+            reply = self._replies.popleft() if self._replies else self.default
         if reply is None:
             return _error(500, "the fake server has no scripted reply left", {})
         if reply.delay:

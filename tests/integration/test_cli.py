@@ -88,6 +88,7 @@ def test_reload_indexes_restored_agent_folders(home: Path, tmp_path: Path) -> No
 
 def test_doctor_reports_and_says_what_to_fix(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEXORA_DETECT_LOCAL_MODELS", "false")
+    monkeypatch.setenv("NEXORA_MEMORY_AUTO_EXTRACT", "false")
     fresh = runner.invoke(app, ["doctor"])
     assert fresh.exit_code == 1 and "nexora init" in fresh.output
     assert runner.invoke(app, ["init"]).exit_code == 0

@@ -27,6 +27,7 @@ def local_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, llm: FakeOpenAISe
     monkeypatch.setenv("OPENAI_BASE_URL", llm.base_url)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     monkeypatch.setenv("NEXORA_DETECT_LOCAL_MODELS", "false")
+    monkeypatch.setenv("NEXORA_MEMORY_AUTO_EXTRACT", "false")
     monkeypatch.setenv("NEXORA_PORT", "1")  # no server answers here: local mode
     assert runner.invoke(app, ["agents", "create", "helper"]).exit_code == 0
     return home

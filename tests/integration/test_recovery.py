@@ -38,6 +38,7 @@ def _start_worker(settings: Settings, tool_log: Path) -> subprocess.Popen[bytes]
         "OPENAI_API_KEY": "sk-test",
         "NEXORA_RUN_LEASE_SECONDS": "2",
         "NEXORA_DETECT_LOCAL_MODELS": "false",
+        "NEXORA_MEMORY_AUTO_EXTRACT": "false",
         "NEXORA_WORKER_CONCURRENCY": "2",
         "NEXORA_TEST_TOOL_LOG": str(tool_log),
     }

@@ -90,6 +90,13 @@ def world(
     approval_id = pending.json()["approval_id"]
     ok(admin.post(f"/api/admin/approvals/{approval_id}/approve"))
     server_id = ok(admin.get("/api/mcp-servers"))[0]["id"]
+    block = ok(
+        admin.post("/api/memory/blocks", json={"agent_id": agent["id"], "label": "team"}), 201
+    )
+    item = ok(
+        admin.post("/api/memory/archival", json={"agent_id": agent["id"], "text": "a fact"}), 201
+    )
+    change = ok(admin.get("/api/memory/changes", params={"agent_id": agent["id"]}))["items"][0]
     note = [("files", ("policy.md", b"# Policy\n\nA note."))]
     ingest = admin.post("/api/memory/archival/ingest", data={"agent_id": agent["id"]}, files=note)
     job_id = ok(ingest, 202)["job_id"]
@@ -123,6 +130,9 @@ def world(
             "session_id": session_id,
             "approval_id": approval_id,
             "server_id": server_id,
+            "block_id": block["id"],
+            "item_id": item["id"],
+            "change_id": change["id"],
             "job_id": job_id,
         },
         operator=key_for("op"),

@@ -244,7 +244,16 @@ def test_agent_is_offered_only_its_allowed_tools(
         run = ok(admin.post("/api/runs", json={"agent_id": agent_id, "input": "x"}), 201)
         wait_for_run(admin, run["id"])
     offered = [t["function"]["name"] for t in llm.chat_requests[0].json.get("tools", [])]
-    assert offered == ["multiply", "load_skill"]  # the built-in skills come with their loader
+    # The built-in skills come with their loader, memory (on by default) with its tools.
+    assert offered == [
+        "multiply",
+        "load_skill",
+        "memory_search",
+        "core_memory_append",
+        "core_memory_replace",
+        "archival_insert",
+        "archival_search",
+    ]
 
 
 def test_runs_filter_by_agent_status_and_creation_time(

@@ -100,7 +100,8 @@ def test_files_and_shell_work_in_the_workspace(admin: httpx.Client, llm: FakeOpe
 def test_the_model_sees_skills_and_loads_one(admin: httpx.Client, llm: FakeOpenAIServer) -> None:
     llm.reply_tool_call("load_skill", {"name": "documents"})
     llm.reply_text("I know how now.")
-    run = ok(admin.post("/api/runs", json={"agent_id": _agent(admin, []), "input": "x"}), 201)
+    agent_id = _agent(admin, [], memory={"enabled": False})  # no memory tools besides
+    run = ok(admin.post("/api/runs", json={"agent_id": agent_id, "input": "x"}), 201)
     assert wait_for_run(admin, run["id"])["status"] == "completed"
     first: dict[str, Any] = llm.chat_requests[0].json
     system = " ".join(m["content"] for m in first["messages"] if m["role"] == "system")

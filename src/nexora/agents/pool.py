@@ -35,6 +35,7 @@ def build_active_agent(view: AgentView) -> ActiveAgent:
     from pydantic_ai import Agent, RunContext
     from pydantic_ai.tools import DeferredToolRequests
 
+    from nexora.memory.run_memory import MEMORY_KEY, core_memory_prompt
     from nexora.skills.prompt import skills_prompt
     from nexora.skills.tool import SKILLS_KEY
     from nexora.tools.base import ToolContext
@@ -52,6 +53,11 @@ def build_active_agent(view: AgentView) -> ActiveAgent:
     def available_skills(context: RunContext[ToolContext]) -> str:
         # Names and descriptions only; the model loads a skill's body when it needs it.
         return skills_prompt(context.deps.extra.get(SKILLS_KEY, []))
+
+    @runner.instructions
+    def core_memory(context: RunContext[ToolContext]) -> str:
+        # Read at every model request: a block changed by a tool shows at the next step.
+        return core_memory_prompt(context.deps.extra.get(MEMORY_KEY))
 
     view.workspace.mkdir(parents=True, exist_ok=True)
     return ActiveAgent(

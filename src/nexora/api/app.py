@@ -25,7 +25,10 @@ from nexora.api.routes import (
     guard,
     health,
     mcp_servers,
+    memory_blocks,
+    memory_changes,
     memory_ingest,
+    memory_items,
     models,
     openai_compat,
     plugins,
@@ -69,6 +72,9 @@ ROUTERS = (
     secrets.me_router,
     config.router,
     guard.router,
+    memory_blocks.router,
+    memory_items.router,
+    memory_changes.router,
     memory_ingest.router,
 )
 

@@ -95,6 +95,8 @@ def run(
                 if event.is_terminal:
                     break
             await task
+        # The run's memory is kept before the process exits, not left for a server to find.
+        await platform.upkeep.wait()
         return seen
 
     events = run_local(work)

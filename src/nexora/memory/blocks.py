@@ -135,9 +135,10 @@ class CoreBlocks:
         origin: Origin,
         actor_id: str | None = None,
         run_id: str | None = None,
+        char_limit: int | None = None,
     ) -> MemoryBlock:
         """The block a write by label goes to, created empty when missing (per user for the
-        default per-user labels, shared otherwise)."""
+        default per-user labels, shared otherwise; `char_limit` for one created)."""
         block = await self.find(session, org_id, agent_id, user_id, check_label(label))
         if block is not None:
             return block
@@ -149,6 +150,7 @@ class CoreBlocks:
             agent_id,
             label,
             user_id=user_id if private else None,
+            char_limit=char_limit,
             origin=origin,
             actor_id=actor_id,
             run_id=run_id,

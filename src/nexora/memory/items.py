@@ -116,6 +116,7 @@ class MemoryItems:
         origin: Origin,
         actor_id: str | None = None,
         run_id: str | None = None,
+        reason: str | None = None,
     ) -> list[AddResult]:
         for new in items:
             new.check()
@@ -154,7 +155,7 @@ class MemoryItems:
             results.append(AddResult(item, created=True))
         await session.flush()
         for item in created:
-            self._record(session, item, "create", None, item.text, origin, actor_id, run_id, None)
+            self._record(session, item, "create", None, item.text, origin, actor_id, run_id, reason)
         if created and self.index is not None:
             await self.index.upsert(session, created)
         return results

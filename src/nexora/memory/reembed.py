@@ -16,7 +16,6 @@ from sqlalchemy.sql import ColumnElement
 
 from nexora.memory.index.hybrid import HybridIndex
 from nexora.memory.index.tables import vectors
-from nexora.memory.text import index_text
 from nexora.storage.db import Database
 from nexora.storage.models import MemoryItem
 
@@ -91,6 +90,6 @@ async def _add_missing_terms(db: Database, index: HybridIndex, batch_size: int) 
             )
             if not batch:
                 return added
-            await storage.fulltext.write(session, [(i.id, index_text(i.text)) for i in batch])
+            await index.index_terms(session, batch)
             await session.commit()
         added += len(batch)

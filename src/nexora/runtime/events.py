@@ -36,6 +36,8 @@ class EventType(StrEnum):
     TOOL_BLOCKED = "tool.blocked"
     TOOL_REQUIRES_APPROVAL = "tool.requires_approval"
     MEMORY_WRITTEN = "memory.written"
+    MEMORY_SEARCHED = "memory.searched"
+    MEMORY_COMPACTED = "memory.compacted"  # older turns of the session folded into its summary
 
 
 TERMINAL_EVENTS = frozenset(

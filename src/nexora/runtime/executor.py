@@ -34,6 +34,7 @@ from nexora.agents.pool import ActiveAgent
 from nexora.errors import NexoraError
 from nexora.governance import tool_approvals
 from nexora.governance.audit import AuditLog
+from nexora.memory.compaction import Compactor
 from nexora.runtime.events import EventType
 from nexora.runtime.history import (
     context_messages,
@@ -76,8 +77,10 @@ class StepExecutor:
         max_steps: int,
         guard: StepGuard | None = None,
         audit: AuditLog | None = None,
+        compactor: Compactor | None = None,
     ) -> None:
         self.recorder = recorder
+        self.compactor = compactor
         self.usage = usage
         self.max_steps = max_steps
         self.guard = guard
@@ -101,22 +104,15 @@ class StepExecutor:
         db = self.recorder.db
         history: list[ModelMessage] = context_messages(run.context)
         steps = []
+        own: list[ModelMessage] = []
         decisions: DeferredToolResults | None = None
-        if run.attempts > 1 or run.session_id is not None:
+        if run.attempts > 1:  # only a resumed run can have checkpoints
             async with db.session() as session:
-                if run.attempts > 1:  # only a resumed run can have checkpoints
-                    steps = await steps_of(session, run.id)
-                history += await session_history(session, run)
+                steps = await steps_of(session, run.id)
                 for step in steps:
-                    history.extend(load_messages(step.messages))
-                if waiting := unanswered_calls(history) if steps else []:
+                    own.extend(load_messages(step.messages))
+                if waiting := unanswered_calls(history + own) if steps else []:
                     decisions = await tool_approvals.results_for(session, run, waiting)
-        state = StepState(
-            index=len(steps),
-            prompt_tokens=sum(s.prompt_tokens for s in steps),
-            completion_tokens=sum(s.completion_tokens for s in steps),
-            checkpointed=len(history),
-        )
         resumed = bool(steps) or run.attempts > 1
         await self.recorder.emit(
             EventType.RUN_RESUMED if resumed else EventType.RUN_STARTED,
@@ -124,12 +120,21 @@ class StepExecutor:
                 "agent_id": run.agent_id,
                 "model": f"{model.provider}:{model.name}",
                 "attempt": run.attempts,
-                "from_step": state.index,
+                "from_step": len(steps),
             },
         )
         self.run = run
         self.model_ref = f"{model.provider}:{model.name}"
         current_principal.set(Principal(run.user_id, run.org_id))
+        if run.session_id is not None:
+            history += await self._session_history(run, model, agent)
+        history += own
+        state = StepState(
+            index=len(steps),
+            prompt_tokens=sum(s.prompt_tokens for s in steps),
+            completion_tokens=sum(s.completion_tokens for s in steps),
+            checkpointed=len(history),
+        )
         runner: Agent[ToolContext, str | DeferredToolRequests] = agent.runner
         prompt = None if steps else run.input
         async with runner.iter(
@@ -212,6 +217,32 @@ class StepExecutor:
             kind = "tools" if isinstance(output, DeferredToolRequests) else "model"
             store = await self._checkpoint(run, state, kind, final, deferred_used, defer=True)
         return output, state, store
+
+    async def emit(self, type_: str, payload: dict[str, Any]) -> object:
+        """An event a tool adds to the run's trace (memory written, memory searched)."""
+        return await self.recorder.emit(type_, payload)
+
+    async def _session_history(
+        self, run: Run, model: ModelHandle, agent: ActiveAgent
+    ) -> list[ModelMessage]:
+        """The session's earlier turns, compressed to the model's budget when a compactor is
+        configured (an agent without memory drops its oldest turns instead)."""
+        if self.compactor is None:
+            async with self.recorder.db.session() as session:
+                return await session_history(session, run)
+        compacted = await self.compactor.history(run, model, summarise=agent.config.memory.enabled)
+        if compacted.folded_turns:
+            await self.recorder.emit(
+                EventType.MEMORY_COMPACTED,
+                {
+                    "turns": compacted.folded_turns,
+                    "tokens": compacted.folded_tokens,
+                    "summary_id": compacted.summary_id,
+                    "history_tokens": compacted.tokens,
+                    "budget": compacted.budget,
+                },
+            )
+        return compacted.messages
 
     async def blocked(self, call_id: str, tool: str, decision: Decision) -> None:
         """The policy refused a call: the model gets the reasons as the tool's result."""

@@ -73,12 +73,13 @@ async def steps_of(session: AsyncSession, run_id: str) -> list[RunStep]:
     return list(rows)
 
 
-async def session_history(session: AsyncSession, run: Run) -> list[ModelMessage]:
-    """Completed earlier runs of the same session, oldest first, in one query."""
+async def session_turns(session: AsyncSession, run: Run) -> list[tuple[str, list[ModelMessage]]]:
+    """Completed earlier runs of the same session, oldest first, each with its messages: the
+    turns context compression folds whole, never splitting a tool call from its result."""
     if run.session_id is None:
         return []
-    rows = await session.scalars(
-        select(RunStep)
+    rows = await session.execute(
+        select(RunStep.run_id, RunStep.messages)
         .join(Run, Run.id == RunStep.run_id)
         .where(
             Run.session_id == run.session_id,
@@ -87,7 +88,14 @@ async def session_history(session: AsyncSession, run: Run) -> list[ModelMessage]
         )
         .order_by(Run.created_at, RunStep.index)
     )
-    messages: list[ModelMessage] = []
-    for step in rows:
-        messages.extend(load_messages(step.messages))
-    return messages
+    turns: list[tuple[str, list[ModelMessage]]] = []
+    for run_id, messages in rows:
+        if not turns or turns[-1][0] != run_id:
+            turns.append((run_id, []))
+        turns[-1][1].extend(load_messages(messages))
+    return turns
+
+
+async def session_history(session: AsyncSession, run: Run) -> list[ModelMessage]:
+    """Completed earlier runs of the same session, oldest first, in one query."""
+    return [m for _, messages in await session_turns(session, run) for m in messages]

@@ -1,6 +1,6 @@
 """What one run may call and what its tools work with: the agent's tools (built-in and from
-the org's enabled plugins), its skills and its MCP servers' tools, all behind one ToolPolicy,
-plus the ToolContext handed to each call."""
+the org's enabled plugins), its skills, its memory and its MCP servers' tools, all behind one
+ToolPolicy, plus the ToolContext handed to each call."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from nexora.tools.registry import ToolRegistry
 
 if TYPE_CHECKING:
     from nexora.mcp.manager import McpManager
+    from nexora.memory.service import Memory
     from nexora.plugins.host import PluginHost
     from nexora.skills.catalog import SkillCatalog
     from nexora.tools.toolset import CallReporter, GovernedToolset
@@ -36,6 +37,7 @@ class Tooling:
     skills: SkillCatalog | None = None
     mcp: McpManager | None = None
     plugins: PluginHost | None = None
+    memory: Memory | None = None
 
     async def for_run(
         self,
@@ -47,6 +49,8 @@ class Tooling:
     ) -> tuple[GovernedToolset, ToolContext]:
         from pydantic_ai.toolsets import CombinedToolset
 
+        from nexora.memory.run_memory import MEMORY_KEY, load_run_memory
+        from nexora.memory.tools import MEMORY_TOOL_NAMES, MEMORY_TOOLS
         from nexora.security.file_guard import file_guard_for
         from nexora.skills.tool import LOAD_SKILL, attach_skills, visible_skills
         from nexora.tools.toolset import GovernedToolset, SpecToolset
@@ -57,6 +61,13 @@ class Tooling:
         specs = self.tools.select(view.config.tools, also=plugin_tools)
         if skills and LOAD_SKILL.name not in view.config.tools:
             specs.append(LOAD_SKILL)
+        # An agent with memory gets the memory tools and its core blocks in the prompt; one
+        # without gets neither, even when its `tools` list names them.
+        remembers = view.config.memory.enabled and self.memory is not None
+        specs = [spec for spec in specs if remembers or spec.name not in MEMORY_TOOL_NAMES]
+        if remembers:
+            named = {spec.name for spec in specs}
+            specs += [spec for spec in MEMORY_TOOLS if spec.name not in named]
         nexora = SpecToolset(specs)
         servers = (
             await self.mcp.toolsets_for(run.org_id, run.user_id, view.config)
@@ -84,8 +95,14 @@ class Tooling:
             settings=self.settings,
             allowed_hosts=frozenset(self.settings.web_allowed_hosts),
             load_trace=partial(load_run_trace, self.db, run.org_id, run.id),
+            emit=reporter.emit,
         )
         attach_skills(context, skills)
+        if remembers:
+            assert self.memory is not None
+            context.extra[MEMORY_KEY] = await load_run_memory(
+                self.memory, self.db, session, run, view.config.memory.core_block_chars
+            )
         return toolset, context
 
 

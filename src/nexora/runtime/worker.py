@@ -41,6 +41,9 @@ from nexora.storage.models import Run
 if TYPE_CHECKING:
     from pydantic_ai.tools import DeferredToolRequests
 
+    from nexora.memory.upkeep import MemoryUpkeep
+    from nexora.storage.models import MemoryJob
+
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +77,8 @@ class WorkerDeps:
     # Between model steps: why a run must stop (a quota reached), or None to go on.
     over_quota: Callable[[Run], Awaitable[str | None]] | None = None
     audit: AuditLog | None = None
+    # Keeps each completed run's turns and extracts memories; compresses long sessions.
+    memory: MemoryUpkeep | None = None
 
 
 @dataclass
@@ -210,6 +215,7 @@ class Worker:
             self.deps.max_steps,
             guard=self.deps.over_quota,
             audit=self.deps.audit,
+            compactor=self.deps.memory.compactor() if self.deps.memory is not None else None,
         )
         state = StepState(run.step_count, run.prompt_tokens, run.completion_tokens, 0)
         try:
@@ -250,11 +256,23 @@ class Worker:
         if not isinstance(output, str):
             await self._pause(recorder, run, output, last_step)
             return
+        memory = self.deps.memory
+        job = memory.job_for(run, view.config.memory) if memory is not None else None
         await self._finish(
-            recorder, run, RunStatus.COMPLETED, state, output, None, executor.model_ref, last_step
+            recorder,
+            run,
+            RunStatus.COMPLETED,
+            state,
+            output,
+            None,
+            executor.model_ref,
+            last_step,
+            job,
         )
         if run.session_id is not None:
             self.deps.titles.schedule(run, model)
+        if memory is not None and job is not None:
+            memory.schedule(job.id)
 
     async def _pause(
         self,
@@ -305,8 +323,10 @@ class Worker:
         error: str | None,
         model_ref: str | None = None,
         last_step: Store | None = None,
+        memory_job: MemoryJob | None = None,
     ) -> None:
-        """Ends the run with its terminal event, in one transaction with the last checkpoint."""
+        """Ends the run with its terminal event, in one transaction with the last checkpoint
+        and the job that will keep the run's memory (so a crash right after loses neither)."""
         usage = {
             "prompt_tokens": state.prompt_tokens,
             "completion_tokens": state.completion_tokens,
@@ -337,6 +357,8 @@ class Worker:
         async def mark(session: AsyncSession) -> None:
             if last_step is not None:
                 await last_step(session)
+            if memory_job is not None:
+                session.add(memory_job)
             await session.execute(
                 update(Run)
                 .where(Run.id == run.id)

@@ -42,6 +42,9 @@ class ToolContext:
     # The current run's steps and events, for `export_trace`; the runtime supplies it
     # (see `nexora.tools.trace.load_run_trace`) because tools hold no database session.
     load_trace: Callable[[], Awaitable[dict[str, Any]]] | None = None
+    # Adds an event (type, payload) to the run's trace, e.g. `memory.written`; the runtime
+    # supplies it, tools outside a run have none.
+    emit: Callable[[str, dict[str, Any]], Awaitable[object]] | None = None
 
 
 class ToolError(Exception):

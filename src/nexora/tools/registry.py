@@ -58,10 +58,11 @@ class ToolRegistry:
 
 
 def builtin_tools() -> list[ToolSpec[Any]]:
+    from nexora.memory.tools import MEMORY_TOOLS
     from nexora.skills.tool import LOAD_SKILL
     from nexora.tools.builtin import BUILTIN_TOOLS
 
-    return [*BUILTIN_TOOLS.values(), LOAD_SKILL]
+    return [*BUILTIN_TOOLS.values(), LOAD_SKILL, *MEMORY_TOOLS]
 
 
 registry = ToolRegistry(builtin_tools)

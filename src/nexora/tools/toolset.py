@@ -78,7 +78,10 @@ def declared_danger(definition: ToolDefinition) -> Danger | None:
 
 
 class CallReporter(Protocol):
-    """Where the governed toolset reports what it decided (run events and audit)."""
+    """Where the governed toolset reports what it decided (run events and audit), and where
+    tools add events of their own to the run's trace (`ToolContext.emit`)."""
+
+    async def emit(self, type_: str, payload: dict[str, Any]) -> object: ...
 
     async def blocked(self, call_id: str, tool: str, decision: Decision) -> None: ...
 

@@ -25,7 +25,7 @@ def test_weights_decide_between_the_retrievers_first_hits() -> None:
 
 
 def test_ties_are_broken_deterministically_and_limit_applies() -> None:
-    fused = Ranking().fuse(["b", "x"], ["a", "y"], limit=3)
+    fused = Ranking(vector_weight=1.0).fuse(["b", "x"], ["a", "y"], limit=3)
     assert [f.item_id for f in fused] == ["a", "b", "x"]
 
 
@@ -38,3 +38,21 @@ def test_candidate_counts_are_bounded() -> None:
     assert ranking.candidates(1) == 40
     assert ranking.candidates(20) == 80
     assert ranking.candidates(1000) == 100
+
+
+def test_a_candidate_in_a_strong_session_overtakes_a_lone_better_one() -> None:
+    ranking = Ranking(rrf_k=20, session_weight=1.0, session_best=3)
+    fused = ranking.fuse(["lone", "a", "b"], [], limit=10)
+    boosted = ranking.boost_sessions(fused, {"lone": "s2", "a": "s1", "b": "s1"})
+    assert [f.item_id for f in fused] == ["lone", "a", "b"]
+    assert [f.item_id for f in boosted] == ["a", "b", "lone"]
+    top = 1 / 21
+    assert boosted[0].score == 1 / 22 + top  # the strongest session adds the best score
+    assert boosted[2].score == top + top * top / (1 / 22 + 1 / 23)
+
+
+def test_items_outside_sessions_keep_their_score_and_no_weight_changes_nothing() -> None:
+    fused = Ranking(rrf_k=20).fuse(["a", "note", "b"], [], limit=10)
+    boosted = Ranking(rrf_k=20).boost_sessions(fused, {"a": "s1", "b": "s1", "note": None})
+    assert next(f for f in boosted if f.item_id == "note").score == 1 / 22
+    assert Ranking(session_weight=0).boost_sessions(fused, {"a": "s1"}) == fused

@@ -13,17 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.memory.embed import Embedder, EmbedderError
+from nexora.memory.index.context import fulltext_source, preceding, vector_source
 from nexora.memory.index.filters import Filters
 from nexora.memory.index.fulltext import FullText, PostgresFullText, SqliteFullText
 from nexora.memory.index.matrix import Floats
 from nexora.memory.index.numpy_vectors import NumpyVectors
 from nexora.memory.index.pgvector import PgVectors
 from nexora.memory.items import Hit
-from nexora.memory.ranking import DEFAULT_RANKING, Ranking
+from nexora.memory.ranking import DEFAULT_RANKING, Fused, Ranking
 from nexora.memory.scope import Scope
 from nexora.memory.text import index_text, query_terms
 from nexora.storage.models import MemoryItem
@@ -94,8 +95,7 @@ class HybridIndex:
     async def upsert(self, session: AsyncSession, items: Sequence[MemoryItem]) -> None:
         if not items:
             return
-        storage = await self.storage(session)
-        await storage.fulltext.write(session, [(item.id, index_text(item.text)) for item in items])
+        await self.index_terms(session, items)
         if self.embedder is None:
             return
         try:
@@ -104,11 +104,18 @@ class HybridIndex:
             # The text is indexed; `nexora memory reembed` adds the missing vectors later.
             log.warning("memory items stored without vectors: %s", exc.detail)
 
+    async def index_terms(self, session: AsyncSession, items: Sequence[MemoryItem]) -> None:
+        """Stores the full-text terms of `items`, each read in its context."""
+        storage = await self.storage(session)
+        before = await preceding(session, items)
+        rows = [(i.id, index_text(fulltext_source(i, before.get(i.id, ())))) for i in items]
+        await storage.fulltext.write(session, rows)
+
     async def embed(self, session: AsyncSession, items: Sequence[MemoryItem]) -> None:
         """Stores vectors of `items` made by the embedder in force, replacing older ones."""
         assert self.embedder is not None
         storage = await self.storage(session)
-        matrix = await self.embedder.embed_passages([item.text for item in items])
+        matrix = await self.embedder.embed_passages([vector_source(item) for item in items])
         await storage.vectors.write(session, items, self.embedder.name, matrix)
 
     async def remove(self, session: AsyncSession, item_ids: Sequence[str]) -> None:
@@ -142,6 +149,9 @@ class HybridIndex:
             raise
         semantic = await self._nearest(session, storage, await vector, filters, wanted)
         fused = self.ranking.fuse(lexical, semantic, len(lexical) + len(semantic))
+        if self.ranking.session_weight and fused:
+            sessions = await self._sessions(session, fused, filters)
+            fused = self.ranking.boost_sessions(fused, sessions)
         # Candidates were filtered where they were found; this filter is the one that counts
         # (a vector cache can lag a retire by one search). Items load in fused order, a window
         # at a time, until `limit` pass it: usually one small query.
@@ -159,6 +169,19 @@ class HybridIndex:
             if len(hits) >= limit:
                 break
         return hits[:limit]
+
+    async def _sessions(
+        self, session: AsyncSession, fused: Sequence[Fused], filters: Filters
+    ) -> dict[str, str | None]:
+        """The session of each candidate that has one (a light query: two columns)."""
+        rows = await session.execute(
+            select(MemoryItem.id, MemoryItem.session_id).where(
+                MemoryItem.id.in_([f.item_id for f in fused]),
+                MemoryItem.session_id.is_not(None),
+                filters.where(),
+            )
+        )
+        return {item_id: session_id for item_id, session_id in rows.all()}
 
     async def _query_vector(self, query: str) -> Floats | None:
         if self.embedder is None:

@@ -28,8 +28,8 @@ from nexora.memory.ingest.jobs import (
     save_progress,
 )
 from nexora.memory.ingest.limits import MIB, IngestLimits
-from nexora.memory.items import MemoryItems
 from nexora.memory.scope import Owner
+from nexora.memory.service import Memory
 from nexora.storage.db import Database
 from nexora.storage.models import MemoryJob
 
@@ -60,13 +60,13 @@ class Ingestion:
         db: Database,
         settings: Settings,
         secrets: SecretStore,
-        items: MemoryItems,
+        memory: Memory,
         audit: AuditLog,
     ) -> None:
         self.db = db
         self.settings = settings
         self.secrets = secrets
-        self.items = items
+        self.memory = memory
         self.audit = audit
         self._tasks: dict[str, asyncio.Task[MemoryJob]] = {}
 
@@ -196,7 +196,7 @@ class Ingestion:
 
         try:
             stored = await ingest_document(
-                self.db, self.items, self.settings, loader, item, request, batch_done
+                self.db, self.memory.items, self.settings, loader, item, request, batch_done
             )
             progress.retired += stored.retired
         except NexoraError as exc:

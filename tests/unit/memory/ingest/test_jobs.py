@@ -26,8 +26,8 @@ from nexora.memory.ingest.jobs import JobProgress, create_job, fail_orphaned
 from nexora.memory.ingest.limits import IngestLimits
 from nexora.memory.ingest.runner import Ingestion, IngestRequest
 from nexora.memory.ingest.sources import resolve_target
-from nexora.memory.items import MemoryItems
 from nexora.memory.scope import Owner
+from nexora.memory.service import Memory
 from nexora.storage.base import utcnow
 from nexora.storage.models import MemoryChange, MemoryItem, MemoryJob
 from tests.fakes.feishu_api import FakeFeishu, heading, text
@@ -44,10 +44,12 @@ def site() -> Iterator[LoopbackSite]:
 
 
 def _ingestion(world: World, tmp_path: Path, **settings: Any) -> Ingestion:
-    config = Settings(home=tmp_path / "home", detect_local_models=False, **settings)
+    config = Settings(
+        home=tmp_path / "home", detect_local_models=False, embedder="none", **settings
+    )
     store = SecretStore(SecretBox.from_keys_dir(tmp_path / "keys"))
     return Ingestion(
-        world.db, config, store, MemoryItems(), AuditLog(RecordSink(world.db), enabled=False)
+        world.db, config, store, Memory(config), AuditLog(RecordSink(world.db), enabled=False)
     )
 
 
