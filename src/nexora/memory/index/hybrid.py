@@ -6,6 +6,7 @@ pgvector on PostgreSQL, or NumPy there too where pgvector is missing."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -139,8 +140,14 @@ class HybridIndex:
         storage = await self.storage(session)
         filters = Filters.of(scope, layers=layers, kinds=kinds, since=since, until=until)
         wanted = self.ranking.candidates(limit)
-        lexical = await storage.fulltext.search(session, query_terms(query), filters, wanted)
-        semantic = await self._nearest(session, storage, query, filters, wanted)
+        # The query is embedded (in a thread, off the event loop) while full text searches.
+        vector = asyncio.create_task(self._query_vector(query))
+        try:
+            lexical = await storage.fulltext.search(session, query_terms(query), filters, wanted)
+        except BaseException:
+            vector.cancel()
+            raise
+        semantic = await self._nearest(session, storage, await vector, filters, wanted)
         fused = self.ranking.fuse(lexical, semantic, len(lexical) + len(semantic))
         if self.ranking.session_weight and fused:
             sessions = await self._sessions(session, fused, filters)
@@ -176,14 +183,23 @@ class HybridIndex:
         )
         return {item_id: session_id for item_id, session_id in rows.all()}
 
-    async def _nearest(
-        self, session: AsyncSession, storage: Storage, query: str, filters: Filters, wanted: int
-    ) -> list[str]:
+    async def _query_vector(self, query: str) -> Floats | None:
         if self.embedder is None:
-            return []
+            return None
         try:
-            vector = await self.embedder.embed_query(query)
+            return await self.embedder.embed_query(query)
         except EmbedderError as exc:
             log.warning("memory search fell back to full text: %s", exc.detail)
+            return None
+
+    async def _nearest(
+        self,
+        session: AsyncSession,
+        storage: Storage,
+        vector: Floats | None,
+        filters: Filters,
+        wanted: int,
+    ) -> list[str]:
+        if self.embedder is None or vector is None:
             return []
         return await storage.vectors.nearest(session, self.embedder.name, vector, filters, wanted)
