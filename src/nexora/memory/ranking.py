@@ -39,14 +39,19 @@ class Ranking:
 
     Messages are then lifted by their session: a question about an evening is answered by
     several of its turns, so each candidate gains `session_weight` times the best candidate's
-    score, scaled by how its session's best `session_best` candidates add up against the best
-    session's (`boost_sessions`)."""
+    score, scaled by its session's strength against the strongest session's. A session's
+    strength is how its best `session_best` candidates add up against the best session's
+    (`session_strength`), plus `session_text_weight` times its whole text's BM25 score against
+    the best one's, for the `session_text_sessions` strongest sessions
+    (`nexora.memory.index.sessions`; `boost_sessions`)."""
 
     rrf_k: float = 20.0
     lexical_weight: float = 1.0
     vector_weight: float = 0.3
     session_weight: float = 1.0
     session_best: int = 3
+    session_text_weight: float = 0.5
+    session_text_sessions: int = 8
     candidate_factor: int = 4
     min_candidates: int = 40
     max_candidates: int = 400
@@ -70,22 +75,50 @@ class Ranking:
         fused.sort(key=_order)
         return fused[:limit]
 
-    def boost_sessions(
+    def session_strength(
         self, fused: Sequence[Fused], session_of: Mapping[str, str | None]
-    ) -> list[Fused]:
-        """`fused` re-ranked with each session's strength added to its candidates' scores;
-        candidates outside any session keep theirs."""
+    ) -> dict[str, float]:
+        """Each session's best `session_best` candidate scores summed, the strongest as 1."""
         per_session: dict[str, list[float]] = defaultdict(list)
         for f in fused:
             if (session := session_of.get(f.item_id)) is not None:
                 per_session[session].append(f.score)
-        if not per_session or self.session_weight == 0:
-            return list(fused)
         strength = {
             session: sum(sorted(scores, reverse=True)[: self.session_best])
             for session, scores in per_session.items()
         }
+        strongest = max(strength.values(), default=0.0)
+        if strongest <= 0:
+            return dict.fromkeys(strength, 0.0)
+        return {session: value / strongest for session, value in strength.items()}
+
+    def text_sessions(self, strength: Mapping[str, float]) -> list[str]:
+        """The sessions whose whole text is read: the strongest `session_text_sessions`."""
+        if self.session_text_weight == 0:
+            return []
+        ranked = sorted(strength, key=lambda session: (-strength[session], session))
+        return ranked[: self.session_text_sessions]
+
+    def boost_sessions(
+        self,
+        fused: Sequence[Fused],
+        session_of: Mapping[str, str | None],
+        text_scores: Mapping[str, float] | None = None,
+    ) -> list[Fused]:
+        """`fused` re-ranked with each session's strength added to its candidates' scores;
+        candidates outside any session keep theirs. `text_scores` are the sessions' whole-text
+        scores (`nexora.memory.index.sessions.bm25`), if read."""
+        strength = self.session_strength(fused, session_of)
+        if not strength or self.session_weight == 0:
+            return list(fused)
+        best_text = max((text_scores or {}).values(), default=0.0)
+        if best_text > 0 and text_scores:
+            for text_session, value in text_scores.items():
+                if text_session in strength:
+                    strength[text_session] += self.session_text_weight * value / best_text
         strongest = max(strength.values())
+        if strongest <= 0:
+            return list(fused)
         top = max(f.score for f in fused)
         boosted = [
             replace(f, score=f.score + self.session_weight * top * strength[session] / strongest)

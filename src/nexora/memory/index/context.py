@@ -28,10 +28,15 @@ CONTEXT_BEFORE = 2
 
 def voiced(item: MemoryItem) -> str:
     """The item's text, preceded by its speaker when `meta["speaker"]` names one."""
-    speaker = item.meta.get("speaker") if isinstance(item.meta, dict) else None
+    return spoken(item.text, item.meta)
+
+
+def spoken(text: str, meta: object) -> str:
+    """`text` preceded by the speaker `meta` names, if it names one (see `voiced`)."""
+    speaker = meta.get("speaker") if isinstance(meta, dict) else None
     if isinstance(speaker, str) and speaker.strip():
-        return f"{speaker.strip()}: {item.text}"
-    return item.text
+        return f"{speaker.strip()}: {text}"
+    return text
 
 
 def day(moment: datetime) -> str:

@@ -23,6 +23,7 @@ from nexora.memory.index.fulltext import FullText, PostgresFullText, SqliteFullT
 from nexora.memory.index.matrix import Floats
 from nexora.memory.index.numpy_vectors import NumpyVectors
 from nexora.memory.index.pgvector import PgVectors
+from nexora.memory.index.sessions import bm25, session_documents
 from nexora.memory.items import Hit
 from nexora.memory.ranking import DEFAULT_RANKING, Fused, Ranking
 from nexora.memory.scope import Scope
@@ -140,10 +141,11 @@ class HybridIndex:
         storage = await self.storage(session)
         filters = Filters.of(scope, layers=layers, kinds=kinds, since=since, until=until)
         wanted = self.ranking.candidates(limit)
+        terms = query_terms(query)
         # The query is embedded (in a thread, off the event loop) while full text searches.
         vector = asyncio.create_task(self._query_vector(query))
         try:
-            lexical = await storage.fulltext.search(session, query_terms(query), filters, wanted)
+            lexical = await storage.fulltext.search(session, terms, filters, wanted)
         except BaseException:
             vector.cancel()
             raise
@@ -151,7 +153,9 @@ class HybridIndex:
         fused = self.ranking.fuse(lexical, semantic, len(lexical) + len(semantic))
         if self.ranking.session_weight and fused:
             sessions = await self._sessions(session, fused, filters)
-            fused = self.ranking.boost_sessions(fused, sessions)
+            leading = self.ranking.text_sessions(self.ranking.session_strength(fused, sessions))
+            documents = await session_documents(session, filters, leading)
+            fused = self.ranking.boost_sessions(fused, sessions, bm25(terms, documents))
         # Candidates were filtered where they were found; this filter is the one that counts
         # (a vector cache can lag a retire by one search). Items load in fused order, a window
         # at a time, until `limit` pass it: usually one small query.
