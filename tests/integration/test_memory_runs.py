@@ -3,6 +3,7 @@ and history that let people see and undo what the agent wrote."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -131,7 +132,9 @@ def test_archival_insert_stores_a_shared_note_with_its_run(
     run = _run(admin, agent_id)
     stored, again = _tool_answers(llm)[-2:]
     assert stored.startswith("Stored in archival memory") and again.startswith("Already")
-    (item,) = ok(admin.get("/api/memory/items", params={"agent_id": agent_id}))["items"]
+    # Archival only: the run's turns become episodic messages in the background.
+    archival = {"agent_id": agent_id, "layer": "archival"}
+    (item,) = ok(admin.get("/api/memory/items", params=archival))["items"]
     assert item["layer"] == "archival" and item["kind"] == "note"
     assert item["origin"] == "agent" and item["run_id"] == run["id"]
     assert item["user_id"] is None and item["source"] == "ops wiki"
@@ -161,7 +164,8 @@ def test_people_undo_what_the_agent_wrote(admin: httpx.Client, llm: FakeOpenAISe
     }
     undone = ok(admin.post(f"/api/memory/changes/{item_create}/revert"))
     assert undone["status"] == "retired"
-    assert ok(admin.get("/api/memory/items", params={"agent_id": agent_id}))["total"] == 0
+    archival = {"agent_id": agent_id, "layer": "archival"}
+    assert ok(admin.get("/api/memory/items", params=archival))["total"] == 0
 
     llm.reply_text("Bonjour?")
     _run(admin, agent_id)
@@ -171,6 +175,18 @@ def test_people_undo_what_the_agent_wrote(admin: httpx.Client, llm: FakeOpenAISe
         f"reverts change {block_update}",
         f"reverts change {item_create}",
     }
+    # Several origins at once: what was written without a person, without the people's
+    # reverts: the agent's three changes and the two runs' turns, kept automatically as
+    # episodic messages once each run ended (in the background, so waited for).
+    mixed = {"agent_id": agent_id, "origin": ["auto", "agent"]}
+    deadline = time.monotonic() + 10
+    while ok(admin.get("/api/memory/changes", params=mixed))["total"] < 3 + 4:
+        assert time.monotonic() < deadline, "the runs' turns were not kept"
+        time.sleep(0.05)
+    auto = ok(admin.get("/api/memory/changes", params={**mixed, "origin": "auto"}))
+    assert auto["total"] == 4 and {c["action"] for c in auto["items"]} == {"create"}
+    assert ok(admin.get("/api/memory/changes", params=mixed))["total"] == 7
+    assert ok(admin.get("/api/memory/changes", params={"agent_id": agent_id}))["total"] == 9
 
 
 def test_a_search_of_core_memory_is_a_memory_searched_event(

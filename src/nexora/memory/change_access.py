@@ -21,7 +21,7 @@ from nexora.storage.models import MemoryBlock, MemoryChange, MemoryItem
 
 @dataclass(frozen=True, slots=True)
 class ChangeFilter:
-    origin: str | None = None  # person | agent | auto | ingest
+    origin: str | tuple[str, ...] | None = None  # person | agent | auto | ingest, or several
     target: str | None = None  # item | block
     run_id: str | None = None
     since: datetime | None = None
@@ -54,8 +54,10 @@ class ChangeAccess:
             MemoryChange.org_id == actor.org_id,
             MemoryChange.agent_id == agent.record.id,
         ]
+        if isinstance(which.origin, tuple):
+            where.append(MemoryChange.origin.in_(which.origin))
         for column, value in (
-            (MemoryChange.origin, which.origin),
+            (MemoryChange.origin, which.origin if isinstance(which.origin, str) else None),
             (MemoryChange.target, which.target),
             (MemoryChange.run_id, which.run_id),
         ):

@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
+from nexora.config import Settings
 from nexora.memory.blocks import CoreBlocks
-from nexora.memory.index.hybrid import HybridIndex
-from nexora.memory.items import MemoryItems
 from nexora.memory.recall import matching_blocks
 from nexora.memory.run_memory import load_run_memory, render_blocks
 from nexora.memory.service import Memory
@@ -18,8 +17,7 @@ def _run(world: World, user_id: str) -> Run:
 
 
 async def test_a_run_shows_shared_blocks_and_only_its_users_own(world: World) -> None:
-    index = HybridIndex(None)
-    memory = Memory(MemoryItems(index), CoreBlocks(), index)
+    memory = Memory(Settings(embedder="none"))
     blocks = memory.blocks
     async with world.db.session() as session:
         persona = await blocks.ensure(

@@ -91,6 +91,9 @@ export function AgentsPage() {
                   <Table.Td>{format.dateTime(agent.updated_at)}</Table.Td>
                   <Table.Td>
                     <Group gap="xs" wrap="nowrap" justify="flex-end">
+                      <Button component={Link} to={`/agents/${agent.id}/memory`} variant="subtle" size="xs">
+                        {t("memory.open")}
+                      </Button>
                       <Button component={Link} to={`/runs?agent=${agent.id}`} variant="subtle" size="xs">
                         {t("agentEditor.runs")}
                       </Button>

@@ -59,14 +59,19 @@ async def list_changes(
     db: DbSession,
     platform: PlatformDep,
     agent_id: str = Query(min_length=1, max_length=100),
-    origin: OriginName | None = None,
+    origin: list[OriginName] | None = Query(
+        default=None,
+        description="One or more (repeat it): e.g. auto and agent, what the agent wrote by itself.",
+    ),
     target: Literal["item", "block"] | None = None,
     run_id: str | None = Query(default=None, max_length=36),
     since: datetime | None = Query(default=None, description="At or after; UTC if no zone."),
     page: int = Query(default=1, ge=1, le=100_000),
     limit: int = Query(default=50, ge=1, le=200),
 ) -> ChangePage:
-    which = ChangeFilter(origin, target, run_id, since, (page - 1) * limit, limit)
+    which = ChangeFilter(
+        tuple(origin) if origin else None, target, run_id, since, (page - 1) * limit, limit
+    )
     changes, total = await platform.memory_access.changes.feed(db, actor, agent_id, which)
     return ChangePage(
         items=[ChangePublic.of(c) for c in changes], total=total, page=page, limit=limit

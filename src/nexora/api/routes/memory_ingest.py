@@ -45,6 +45,18 @@ UPLOAD_BODY = LargerBody(
     MAX_UPLOAD_MB_CEILING * MIB + MULTIPART_OVERHEAD,
 )
 JSON_MAX_BYTES = 64 * 1024
+
+
+class IngestUrl(BaseModel):
+    """A web page or document by URL, or a Feishu document (`feishu:docx/ID` or its URL)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agent_id: str = Field(min_length=1, max_length=36)
+    url: str = Field(min_length=1, max_length=8192)
+    private: bool = Field(default=False, description="Only the caller's own memory of it.")
+
+
 _REQUEST_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -60,20 +72,12 @@ _REQUEST_BODY: dict[str, Any] = {
                     },
                 }
             },
-            "application/json": {"schema": {"$ref": "#/components/schemas/IngestUrl"}},
+            # Inline: the route reads the body itself, so FastAPI never adds IngestUrl to the
+            # components and a $ref to it would dangle (the typed client generator rejects it).
+            "application/json": {"schema": IngestUrl.model_json_schema()},
         },
     }
 }
-
-
-class IngestUrl(BaseModel):
-    """A web page or document by URL, or a Feishu document (`feishu:docx/ID` or its URL)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    agent_id: str = Field(min_length=1, max_length=36)
-    url: str = Field(min_length=1, max_length=8192)
-    private: bool = Field(default=False, description="Only the caller's own memory of it.")
 
 
 class IngestAccepted(BaseModel):

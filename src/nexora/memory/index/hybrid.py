@@ -6,6 +6,7 @@ pgvector on PostgreSQL, or NumPy there too where pgvector is missing."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -147,8 +148,14 @@ class HybridIndex:
         filters = Filters.of(scope, layers=layers, kinds=kinds, since=since, until=until)
         wanted = self.ranking.candidates(limit)
         terms = query_terms(query)
-        lexical = await storage.fulltext.search(session, terms, filters, wanted)
-        semantic = await self._nearest(session, storage, query, filters, wanted)
+        # The query is embedded (in a thread, off the event loop) while full text searches.
+        vector = asyncio.create_task(self._query_vector(query))
+        try:
+            lexical = await storage.fulltext.search(session, terms, filters, wanted)
+        except BaseException:
+            vector.cancel()
+            raise
+        semantic = await self._nearest(session, storage, await vector, filters, wanted)
         fused = self.ranking.fuse(lexical, semantic, len(lexical) + len(semantic))
         if fused and (self.ranking.session_weight or self.ranking.speaker_weight):
             fused = await self._in_context(session, fused, terms, filters)
@@ -201,14 +208,23 @@ class HybridIndex:
                 speakers[item_id] = who
         return sessions, speakers
 
-    async def _nearest(
-        self, session: AsyncSession, storage: Storage, query: str, filters: Filters, wanted: int
-    ) -> list[str]:
+    async def _query_vector(self, query: str) -> Floats | None:
         if self.embedder is None:
-            return []
+            return None
         try:
-            vector = await self.embedder.embed_query(query)
+            return await self.embedder.embed_query(query)
         except EmbedderError as exc:
             log.warning("memory search fell back to full text: %s", exc.detail)
+            return None
+
+    async def _nearest(
+        self,
+        session: AsyncSession,
+        storage: Storage,
+        vector: Floats | None,
+        filters: Filters,
+        wanted: int,
+    ) -> list[str]:
+        if self.embedder is None or vector is None:
             return []
         return await storage.vectors.nearest(session, self.embedder.name, vector, filters, wanted)

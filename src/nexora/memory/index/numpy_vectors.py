@@ -92,7 +92,9 @@ class NumpyVectors:
                 return matrix
             since = None
             if matrix is None or matrix.removals != now.removals or matrix.dims != dims:
-                matrix = OrgMatrix(dims)
+                # The centroids stay good across removals: the reload only regroups the rows.
+                reuse = matrix.centroids() if matrix is not None and matrix.dims == dims else None
+                matrix = OrgMatrix(dims, reuse=reuse)
             else:
                 since = matrix.generation
             matrix.apply(await _rows(session, org_id, embedder, since, now.generation))
