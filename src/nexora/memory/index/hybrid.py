@@ -178,13 +178,12 @@ class HybridIndex:
         self, session: AsyncSession, fused: Sequence[Fused], filters: Filters
     ) -> dict[str, str | None]:
         """The session of each candidate that has one (a light query: two columns)."""
-        rows = await session.execute(
-            select(MemoryItem.id, MemoryItem.session_id).where(
-                MemoryItem.id.in_([f.item_id for f in fused]),
-                MemoryItem.session_id.is_not(None),
-                filters.where(),
-            )
+        # By primary key: with the filter alone SQLite walks the agent's whole index (50 ms
+        # at 100k items).
+        query = select(MemoryItem.id, MemoryItem.session_id).where(
+            MemoryItem.session_id.is_not(None)
         )
+        rows = await session.execute(filters.among([f.item_id for f in fused], query))
         return {item_id: session_id for item_id, session_id in rows.all()}
 
     async def _query_vector(self, query: str) -> Floats | None:
