@@ -6,7 +6,7 @@ by scope, layers, kinds and time) and hand their ordered ids to `Ranking.fuse`."
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 
 
@@ -52,6 +52,7 @@ class Ranking:
     session_best: int = 3
     session_text_weight: float = 0.5
     session_text_sessions: int = 8
+    speaker_weight: float = 0.2
     candidate_factor: int = 4
     min_candidates: int = 40
     max_candidates: int = 400
@@ -74,6 +75,23 @@ class Ranking:
             fused.append(Fused(item_id, score, lexical_rank, vector_rank))
         fused.sort(key=_order)
         return fused[:limit]
+
+    def favour_speakers(
+        self, fused: Sequence[Fused], speaker_of: Mapping[str, str], named: Set[str]
+    ) -> list[Fused]:
+        """`fused` with the scores of messages said by a speaker the query names raised by
+        `speaker_weight` of themselves ("What does John want to do?" is asked of John's words;
+        his name is in the context of everyone's messages, so full text alone hardly tells)."""
+        if not named or self.speaker_weight == 0:
+            return list(fused)
+        raised = [
+            replace(f, score=f.score * (1 + self.speaker_weight))
+            if speaker_of.get(f.item_id) in named
+            else f
+            for f in fused
+        ]
+        raised.sort(key=_order)
+        return raised
 
     def session_strength(
         self, fused: Sequence[Fused], session_of: Mapping[str, str | None]
@@ -99,23 +117,29 @@ class Ranking:
         ranked = sorted(strength, key=lambda session: (-strength[session], session))
         return ranked[: self.session_text_sessions]
 
+    def with_text(
+        self, strength: Mapping[str, float], text_scores: Mapping[str, float]
+    ) -> dict[str, float]:
+        """`strength` plus `session_text_weight` times each session's whole-text score
+        (`nexora.memory.index.sessions.bm25`) against the best one."""
+        best = max(text_scores.values(), default=0.0)
+        if best <= 0:
+            return dict(strength)
+        weight = self.session_text_weight / best
+        return {s: v + weight * text_scores.get(s, 0.0) for s, v in strength.items()}
+
     def boost_sessions(
         self,
         fused: Sequence[Fused],
         session_of: Mapping[str, str | None],
-        text_scores: Mapping[str, float] | None = None,
+        strength: Mapping[str, float] | None = None,
     ) -> list[Fused]:
-        """`fused` re-ranked with each session's strength added to its candidates' scores;
-        candidates outside any session keep theirs. `text_scores` are the sessions' whole-text
-        scores (`nexora.memory.index.sessions.bm25`), if read."""
-        strength = self.session_strength(fused, session_of)
+        """`fused` re-ranked with each session's strength (by default `session_strength` of
+        `fused`) added to its candidates' scores; candidates outside any session keep theirs."""
+        if strength is None:
+            strength = self.session_strength(fused, session_of)
         if not strength or self.session_weight == 0:
             return list(fused)
-        best_text = max((text_scores or {}).values(), default=0.0)
-        if best_text > 0 and text_scores:
-            for text_session, value in text_scores.items():
-                if text_session in strength:
-                    strength[text_session] += self.session_text_weight * value / best_text
         strongest = max(strength.values())
         if strongest <= 0:
             return list(fused)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from nexora.memory.index.context import fulltext_source, vector_source
+from nexora.memory.index.context import fulltext_source, named_speakers, vector_source
 from nexora.memory.index.hybrid import HybridIndex
 from nexora.memory.items import MemoryItems, NewItem
 from nexora.memory.scope import Owner, Scope
+from nexora.memory.text import query_terms
 from nexora.storage.models import MemoryItem
 from tests.unit.memory.conftest import World
 from tests.unit.memory.search_support import search, texts
@@ -79,3 +80,15 @@ def test_what_is_indexed_and_embedded_for_a_message_and_for_a_plain_note() -> No
     assert vector_source(answer) == f"Melanie: {ANSWER}"
     note = MemoryItem(text="The wiki moved", meta={})
     assert fulltext_source(note, []) == vector_source(note) == "The wiki moved"
+
+
+def test_a_query_names_a_speaker_by_all_the_words_of_the_name_but_not_everyone() -> None:
+    speakers = {"1": "Caroline", "2": "Melanie", "3": "Mary Ann", "4": "Caroline"}
+    assert named_speakers(speakers, query_terms("What did Caroline paint?")) == {"Caroline"}
+    assert named_speakers(speakers, query_terms("Where does Ann live?")) == set()
+    assert named_speakers(speakers, query_terms("Mary Ann's and Melanie's plans")) == {
+        "Mary Ann",
+        "Melanie",
+    }
+    two = {"1": "Caroline", "2": "Melanie"}
+    assert named_speakers(two, query_terms("Did Caroline call Melanie?")) == set()

@@ -56,3 +56,13 @@ def test_items_outside_sessions_keep_their_score_and_no_weight_changes_nothing()
     boosted = Ranking(rrf_k=20).boost_sessions(fused, {"a": "s1", "b": "s1", "note": None})
     assert next(f for f in boosted if f.item_id == "note").score == 1 / 22
     assert Ranking(session_weight=0).boost_sessions(fused, {"a": "s1"}) == fused
+
+
+def test_messages_of_a_named_speaker_are_raised_and_others_keep_their_score() -> None:
+    ranking = Ranking(rrf_k=20, speaker_weight=0.2)
+    fused = ranking.fuse(["a", "b", "c"], [], limit=10)
+    raised = ranking.favour_speakers(fused, {"a": "Ann", "b": "Bob", "c": "Bob"}, {"Bob"})
+    assert [f.item_id for f in raised] == ["b", "c", "a"]  # 1.2/23 overtakes 1/21
+    assert raised[0].score == 1.2 / 22 and raised[2].score == 1 / 21
+    assert ranking.favour_speakers(fused, {"a": "Ann"}, set()) == fused
+    assert Ranking(speaker_weight=0).favour_speakers(fused, {"b": "Bob"}, {"Bob"}) == fused

@@ -86,11 +86,11 @@ def test_session_text_can_turn_the_order_of_sessions() -> None:
     strength = ranking.session_strength(fused, sessions)
     assert strength["a"] == 1.0 and 0.9 < strength["b"] < 1.0
     assert ranking.boost_sessions(fused, sessions)[0].item_id == "a1"
-    boosted = ranking.boost_sessions(fused, sessions, {"a": 1.0, "b": 4.0})
+    with_text = ranking.with_text(strength, {"a": 1.0, "b": 4.0})
+    assert with_text == {"a": 1.0 + 0.5 * 0.25, "b": strength["b"] + 0.5}
+    boosted = ranking.boost_sessions(fused, sessions, with_text)
     assert [f.item_id for f in boosted[:2]] == ["b1", "b2"]
-    assert ranking.boost_sessions(fused, sessions, {"a": 0.0, "b": 0.0}) == (
-        ranking.boost_sessions(fused, sessions)
-    )
+    assert ranking.with_text(strength, {"a": 0.0}) == strength
 
 
 async def test_a_session_document_holds_its_visible_messages_with_speakers_and_days(

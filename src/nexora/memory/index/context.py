@@ -15,12 +15,13 @@ before others leaves their context as it was when they were indexed."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nexora.memory.text import analyze
 from nexora.storage.models import MemoryItem
 
 CONTEXT_BEFORE = 2
@@ -33,10 +34,24 @@ def voiced(item: MemoryItem) -> str:
 
 def spoken(text: str, meta: object) -> str:
     """`text` preceded by the speaker `meta` names, if it names one (see `voiced`)."""
-    speaker = meta.get("speaker") if isinstance(meta, dict) else None
-    if isinstance(speaker, str) and speaker.strip():
-        return f"{speaker.strip()}: {text}"
-    return text
+    who = speaker(meta)
+    return f"{who}: {text}" if who is not None else text
+
+
+def speaker(meta: object) -> str | None:
+    """Who said a message: `meta["speaker"]`, when it is a non-blank string."""
+    who = meta.get("speaker") if isinstance(meta, dict) else None
+    return who.strip() if isinstance(who, str) and who.strip() else None
+
+
+def named_speakers(speakers: Mapping[str, str], terms: Sequence[str]) -> set[str]:
+    """The speakers among `speakers` (item id -> speaker) that a query of `terms` names (every
+    term of the name is among them), unless it names every one of them: then naming tells
+    nothing about whose words are wanted."""
+    present = set(terms)
+    everyone = set(speakers.values())
+    named = {who for who in everyone if (name := analyze(who)) and set(name) <= present}
+    return named if named != everyone else set()
 
 
 def day(moment: datetime) -> str:

@@ -17,7 +17,13 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.memory.embed import Embedder, EmbedderError
-from nexora.memory.index.context import fulltext_source, preceding, vector_source
+from nexora.memory.index.context import (
+    fulltext_source,
+    named_speakers,
+    preceding,
+    speaker,
+    vector_source,
+)
 from nexora.memory.index.filters import Filters
 from nexora.memory.index.fulltext import FullText, PostgresFullText, SqliteFullText
 from nexora.memory.index.matrix import Floats
@@ -151,11 +157,8 @@ class HybridIndex:
             raise
         semantic = await self._nearest(session, storage, await vector, filters, wanted)
         fused = self.ranking.fuse(lexical, semantic, len(lexical) + len(semantic))
-        if self.ranking.session_weight and fused:
-            sessions = await self._sessions(session, fused, filters)
-            leading = self.ranking.text_sessions(self.ranking.session_strength(fused, sessions))
-            documents = await session_documents(session, filters, leading)
-            fused = self.ranking.boost_sessions(fused, sessions, bm25(terms, documents))
+        if fused and (self.ranking.session_weight or self.ranking.speaker_weight):
+            fused = await self._in_context(session, fused, terms, filters)
         # Candidates were filtered where they were found; this filter is the one that counts
         # (a vector cache can lag a retire by one search). Items load in fused order, a window
         # at a time, until `limit` pass it: usually one small query.
@@ -174,17 +177,35 @@ class HybridIndex:
                 break
         return hits[:limit]
 
-    async def _sessions(
+    async def _in_context(
+        self, session: AsyncSession, fused: list[Fused], terms: Sequence[str], filters: Filters
+    ) -> list[Fused]:
+        """`fused` re-ranked by who said each candidate and by the sessions they belong to.
+        Sessions are weighed on the candidates' scores before speakers count: favouring a
+        speaker orders messages within a session, and leaves which session leads alone."""
+        sessions, speakers = await self._places(session, fused, filters)
+        strength = self.ranking.session_strength(fused, sessions)
+        documents = await session_documents(session, filters, self.ranking.text_sessions(strength))
+        strength = self.ranking.with_text(strength, bm25(terms, documents))
+        raised = self.ranking.favour_speakers(fused, speakers, named_speakers(speakers, terms))
+        return self.ranking.boost_sessions(raised, sessions, strength)
+
+    async def _places(
         self, session: AsyncSession, fused: Sequence[Fused], filters: Filters
-    ) -> dict[str, str | None]:
-        """The session of each candidate that has one (a light query: two columns)."""
+    ) -> tuple[dict[str, str | None], dict[str, str]]:
+        """The session and the speaker of each candidate that has them (a light query)."""
         # By primary key: with the filter alone SQLite walks the agent's whole index (50 ms
         # at 100k items).
-        query = select(MemoryItem.id, MemoryItem.session_id).where(
-            MemoryItem.session_id.is_not(None)
-        )
+        query = select(MemoryItem.id, MemoryItem.session_id, MemoryItem.meta)
         rows = await session.execute(filters.among([f.item_id for f in fused], query))
-        return {item_id: session_id for item_id, session_id in rows.all()}
+        sessions: dict[str, str | None] = {}
+        speakers: dict[str, str] = {}
+        for item_id, session_id, meta in rows.all():
+            if session_id is not None:
+                sessions[item_id] = session_id
+            if (who := speaker(meta)) is not None:
+                speakers[item_id] = who
+        return sessions, speakers
 
     async def _query_vector(self, query: str) -> Floats | None:
         if self.embedder is None:
