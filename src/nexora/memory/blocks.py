@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.errors import InvalidInput, NotFound
-from nexora.memory.items import Origin
+from nexora.memory.items import Origin, record_change
 from nexora.storage.models import MemoryBlock, MemoryChange
 
 LABEL = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -121,7 +121,7 @@ class CoreBlocks:
         )
         session.add(block)
         await session.flush()
-        _record(session, block, "create", None, value, origin, actor_id, run_id)
+        record_change(session, "block", block, "create", None, value, origin, actor_id, run_id)
         return block
 
     async def ensure(
@@ -211,7 +211,9 @@ class CoreBlocks:
             return block
         block.value = value
         block.version += 1
-        _record(session, block, "update", before, value, origin, actor_id, run_id, reason)
+        record_change(
+            session, "block", block, "update", before, value, origin, actor_id, run_id, reason
+        )
         await session.flush()
         return block
 
@@ -224,7 +226,7 @@ class CoreBlocks:
         actor_id: str | None = None,
     ) -> None:
         block.version += 1
-        _record(session, block, "delete", block.value, None, origin, actor_id, None)
+        record_change(session, "block", block, "delete", block.value, None, origin, actor_id, None)
         await session.delete(block)
         await session.flush()
 
@@ -249,32 +251,3 @@ def _check_size(label: str, value: str, limit: int) -> None:
             f"the {label!r} block holds at most {limit} characters ({len(value)} given): "
             "condense it with core_memory_replace first"
         )
-
-
-def _record(
-    session: AsyncSession,
-    block: MemoryBlock,
-    action: str,
-    before: str | None,
-    after: str | None,
-    origin: str,
-    actor_id: str | None,
-    run_id: str | None,
-    reason: str | None = None,
-) -> None:
-    session.add(
-        MemoryChange(
-            org_id=block.org_id,
-            target="block",
-            target_id=block.id,
-            agent_id=block.agent_id,
-            version=block.version,
-            action=action,
-            before=before,
-            after=after,
-            origin=origin,
-            actor_id=actor_id,
-            run_id=run_id,
-            reason=reason,
-        )
-    )

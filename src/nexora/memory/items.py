@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nexora.errors import Conflict, InvalidInput, NotFound
 from nexora.memory.scope import Owner, Scope
 from nexora.storage.base import utcnow
-from nexora.storage.models import MemoryChange, MemoryItem
+from nexora.storage.models import MemoryBlock, MemoryChange, MemoryItem
 
 Layer = Literal["episodic", "archival"]
 Origin = Literal["person", "agent", "auto", "ingest"]
@@ -155,7 +155,9 @@ class MemoryItems:
             results.append(AddResult(item, created=True))
         await session.flush()
         for item in created:
-            self._record(session, item, "create", None, item.text, origin, actor_id, run_id, reason)
+            record_change(
+                session, "item", item, "create", None, item.text, origin, actor_id, run_id, reason
+            )
         if created and self.index is not None:
             await self.index.upsert(session, created)
         return results
@@ -204,7 +206,9 @@ class MemoryItems:
             item.meta = {**item.meta, **meta}
         item.version += 1
         item.updated_at = utcnow()
-        self._record(session, item, "update", before, text, origin, actor_id, run_id, reason)
+        record_change(
+            session, "item", item, "update", before, text, origin, actor_id, run_id, reason
+        )
         await session.flush()
         if self.index is not None:
             await self.index.upsert(session, [item])
@@ -228,7 +232,9 @@ class MemoryItems:
         item.status = "retired"
         item.superseded_by = superseded_by
         item.version += 1
-        self._record(session, item, "retire", item.text, None, origin, actor_id, run_id, reason)
+        record_change(
+            session, "item", item, "retire", item.text, None, origin, actor_id, run_id, reason
+        )
         await session.flush()
         if self.index is not None:
             await self.index.remove(session, [item.id])
@@ -248,7 +254,9 @@ class MemoryItems:
         item.status = "active"
         item.superseded_by = None
         item.version += 1
-        self._record(session, item, "restore", None, item.text, origin, actor_id, None, reason)
+        record_change(
+            session, "item", item, "restore", None, item.text, origin, actor_id, None, reason
+        )
         await session.flush()
         if self.index is not None:
             await self.index.upsert(session, [item])
@@ -264,8 +272,9 @@ class MemoryItems:
         reason: str | None = None,
     ) -> None:
         """Removes the item for good; its history keeps the last text."""
-        self._record(
+        record_change(
             session,
+            "item",
             item,
             "delete",
             item.text,
@@ -342,36 +351,6 @@ class MemoryItems:
             until=until,
         )
 
-    @staticmethod
-    def _record(
-        session: AsyncSession,
-        item: MemoryItem,
-        action: str,
-        before: str | None,
-        after: str | None,
-        origin: str,
-        actor_id: str | None,
-        run_id: str | None,
-        reason: str | None,
-        version: int | None = None,
-    ) -> None:
-        session.add(
-            MemoryChange(
-                org_id=item.org_id,
-                target="item",
-                target_id=item.id,
-                agent_id=item.agent_id,
-                version=version or item.version,
-                action=action,
-                before=before,
-                after=after,
-                origin=origin,
-                actor_id=actor_id,
-                run_id=run_id,
-                reason=reason,
-            )
-        )
-
 
 def _same_owner(owner: Owner) -> Any:
     def same(column: Any, value: str | None) -> Any:
@@ -388,3 +367,35 @@ def owned_by(owner: Owner) -> Any:
     """Items written to exactly `owner`, in its org: for callers that manage what one source
     put there, such as ingestion replacing a changed document's chunks."""
     return and_(MemoryItem.org_id == owner.org_id, _same_owner(owner))
+
+
+def record_change(
+    session: AsyncSession,
+    target: Literal["item", "block"],
+    row: MemoryItem | MemoryBlock,
+    action: str,
+    before: str | None,
+    after: str | None,
+    origin: str,
+    actor_id: str | None,
+    run_id: str | None,
+    reason: str | None = None,
+    version: int | None = None,
+) -> None:
+    """One row of the append-only history of items and core blocks."""
+    session.add(
+        MemoryChange(
+            org_id=row.org_id,
+            target=target,
+            target_id=row.id,
+            agent_id=row.agent_id,
+            version=version or row.version,
+            action=action,
+            before=before,
+            after=after,
+            origin=origin,
+            actor_id=actor_id,
+            run_id=run_id,
+            reason=reason,
+        )
+    )

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVarTuple
 
 from sqlalchemy import CTE, ColumnElement, Select, and_, select
 
 from nexora.memory.scope import Scope
 from nexora.storage.models import MemoryItem
+
+Row = TypeVarTuple("Row")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,12 +69,15 @@ class Filters:
 
     def items(self, item_ids: Sequence[str]) -> Select[MemoryItem]:
         """The items among `item_ids` that pass, looked up by primary key (see `keep`)."""
+        return self.among(item_ids, select(MemoryItem))
+
+    def among(self, item_ids: Sequence[str], query: Select[*Row]) -> Select[*Row]:
+        """`query` (of `memory_items` columns) limited to the rows among `item_ids` that
+        pass, each looked up by primary key (see `keep`)."""
         chosen = (
             select(MemoryItem.id.label("item_id"))
             .where(MemoryItem.id.in_(item_ids))
             .cte("chosen")
             .prefix_with("MATERIALIZED")
         )
-        return (
-            select(MemoryItem).join(chosen, chosen.c.item_id == MemoryItem.id).where(self.where())
-        )
+        return query.join(chosen, chosen.c.item_id == MemoryItem.id).where(self.where())

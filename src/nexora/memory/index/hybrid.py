@@ -194,11 +194,10 @@ class HybridIndex:
         self, session: AsyncSession, fused: Sequence[Fused], filters: Filters
     ) -> tuple[dict[str, str | None], dict[str, str]]:
         """The session and the speaker of each candidate that has them (a light query)."""
-        rows = await session.execute(
-            select(MemoryItem.id, MemoryItem.session_id, MemoryItem.meta).where(
-                MemoryItem.id.in_([f.item_id for f in fused]), filters.where()
-            )
-        )
+        # By primary key: with the filter alone SQLite walks the agent's whole index (50 ms
+        # at 100k items).
+        query = select(MemoryItem.id, MemoryItem.session_id, MemoryItem.meta)
+        rows = await session.execute(filters.among([f.item_id for f in fused], query))
         sessions: dict[str, str | None] = {}
         speakers: dict[str, str] = {}
         for item_id, session_id, meta in rows.all():
