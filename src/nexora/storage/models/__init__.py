@@ -31,6 +31,7 @@ from nexora.storage.models.runtime import (
     TokenUsage,
 )
 from nexora.storage.models.skills import InstalledSkill
+from nexora.storage.models.teams import Group, GroupGrant, GroupMember, Role
 
 __all__ = [
     "AgentGrant",
@@ -42,6 +43,9 @@ __all__ = [
     "AuthSession",
     "CapabilityPolicy",
     "ChatSession",
+    "Group",
+    "GroupGrant",
+    "GroupMember",
     "InstalledSkill",
     "McpServer",
     "Membership",
@@ -54,6 +58,7 @@ __all__ = [
     "Project",
     "ProviderSetting",
     "Quota",
+    "Role",
     "Run",
     "RunEvent",
     "RunStep",

@@ -48,7 +48,11 @@ class Run(IdMixin, TimestampMixin, OrgScopedMixin, Base):
         ForeignKey("chat_sessions.id", ondelete="CASCADE"), default=None
     )
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    parent_run_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    parent_run_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
+    # Set on a team run: `agent_id` is then the group's lead, who writes the decision.
+    group_id: Mapped[str | None] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), default=None, index=True
+    )
     input: Mapped[str] = mapped_column(Text)
     # Messages the caller supplied as earlier context (OpenAI-style clients send them).
     context: Mapped[list[Any]] = mapped_column(JSON, default=list)
