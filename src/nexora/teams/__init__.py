@@ -1,0 +1,1 @@
+"""Teams: roles, groups of agents with a lead, team runs, the blackboard, playbooks, dispatch."""
