@@ -45,10 +45,16 @@ async def session_documents(
     """The term counts of each session's visible messages (with speakers) and days."""
     if not session_ids:
         return {}
+    # The sessions' ids first, through the session index: filtering by scope in the same query
+    # lets SQLite's planner walk the whole agent's index instead (~50 ms at 100k items).
+    in_sessions = list(
+        await session.scalars(select(MemoryItem.id).where(MemoryItem.session_id.in_(session_ids)))
+    )
     rows = await session.execute(
-        select(
-            MemoryItem.session_id, MemoryItem.text, MemoryItem.meta, MemoryItem.occurred_at
-        ).where(MemoryItem.session_id.in_(session_ids), filters.where())
+        filters.among(
+            in_sessions,
+            select(MemoryItem.session_id, MemoryItem.text, MemoryItem.meta, MemoryItem.occurred_at),
+        )
     )
     documents: dict[str, Counter[str]] = defaultdict(Counter)
     days: dict[str, set[str]] = defaultdict(set)
