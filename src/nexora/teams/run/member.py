@@ -47,6 +47,8 @@ class MemberWork:
         about = {**seat.payload(), "child_run_id": child.id}
         await self.recorder.emit(EventType.MESSAGE_TASK, {**about, "task": task})
         await self.recorder.emit(EventType.MESSAGE_STATUS, {**about, "status": "working"})
+        # Stored at once: a crash during the member's work still shows who was working on what.
+        await self.recorder.flush()
         result = await self.runs.run_child(child, seat.extras(self.run.group_id))
         evidence = await self._evidence(child.id) if result.ok else []
         contribution = _contribution(seat, result, evidence)
