@@ -4,6 +4,7 @@ the blackboard entry, who may start them."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from tests.support.api import assert_problem, auth, login, ok
 from tests.support.db import eventually, query
 from tests.support.runs import counting_tool, events_of, wait_for_run
 from tests.support.server import RunningServer
+from tests.support.sse import stream
 from tests.support.teams import add_role, add_team, grant_group
 
 
@@ -305,3 +307,42 @@ def test_who_may_start_team_runs(
     other = auth(login(anon, "other", "password-1"))
     assert_problem(anon.post(f"/api/groups/{team['group']}/runs", json=body, headers=other), 404)
     assert_problem(anon.get(f"/api/groups/{team['group']}/runs", headers=other), 404)
+
+
+def test_role_tool_rules_narrow_a_member_and_the_run_streams_and_cancels(
+    admin: httpx.Client, llm: FakeOpenAIServer, settings: Settings
+) -> None:
+    org_id = ok(admin.get("/api/auth/me"))["org_id"]
+    lead = _agent(admin, "lead", "You lead the team.")
+    calc = _agent(admin, "calc", "You calculate.", tools=["add"])
+    slow = _agent(admin, "slow", "You take your time.")
+    reviewer = add_role(
+        settings.database_url, org_id, "reviewer", "Review only.", {"block": ["add"]}
+    )
+    group = add_team(settings.database_url, org_id, "narrow", lead=lead, members=[(calc, reviewer)])
+    llm.reply_tool_call("add", {"a": 1, "b": 2})
+    llm.reply_text("I may not add.")
+    llm.reply_text("Decided.")
+    with counting_tool() as counter:
+        run = ok(admin.post(f"/api/groups/{group}/runs", json={"input": "1+2?"}), 201)
+        events = stream(admin, "GET", f"/api/runs/{run['id']}/stream")
+    assert counter.calls == []  # the agent allows `add`; its role in this team does not
+    assert events[-1].event == "run.completed"
+    assert "message.decision" in [e.event for e in events]
+    member = ok(admin.get(f"/api/runs/{run['id']}/children"))["items"][0]
+    blocked = next(e for e in events_of(admin, member["id"]) if e["type"] == "tool.blocked")
+    assert blocked["payload"]["reasons"][-1]["rule"] == "policy.role_block"
+
+    # Cancelling a team run stops the member at work and ends the member's run too.
+    waiting = add_team(settings.database_url, org_id, "waiting", lead=lead, members=[(slow, None)])
+    llm.answer_when(mentions("You take your time."), lambda _: Reply(text="late", delay=60))
+    run = ok(admin.post(f"/api/groups/{waiting}/runs", json={"input": "wait"}), 201)
+    deadline = time.monotonic() + 10
+    while not any(e["type"] == "message.status" for e in events_of(admin, run["id"])):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    ok(admin.post(f"/api/runs/{run['id']}/cancel"))
+    done = wait_for_run(admin, run["id"], seconds=5)
+    assert done["status"] == "cancelled"
+    (child,) = ok(admin.get(f"/api/runs/{run['id']}/children"))["items"]
+    assert child["status"] == "cancelled"
