@@ -3,6 +3,7 @@ its answer is the tool's result, and reach, depth and fan-out are bounded."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -151,3 +152,25 @@ def test_unreachable_targets_are_refused(
     (refused,) = _tool_results(admin, mine["id"])
     assert "has no grant for 'helper'" in refused
     assert _children(admin, mine["id"]) == []
+
+
+def test_a_child_cancelled_alone_ends_and_its_parent_goes_on(
+    admin: httpx.Client, llm: FakeOpenAIServer
+) -> None:
+    boss = _agent(admin, "boss", "You are the boss.", ["helper"])
+    _agent(admin, "helper", "You help.", [])
+    llm.answer_when(mentions("You help."), lambda _: Reply(text="late", delay=60))
+    llm.reply(Reply(tool_calls=(_ask("helper", "take forever"),)))
+    llm.reply_text("The helper was stopped.")
+    run = ok(admin.post("/api/runs", json={"agent_id": boss, "input": "x"}), 201)
+    deadline = time.monotonic() + 10
+    while not (children := _children(admin, run["id"])):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    ok(admin.post(f"/api/runs/{children[0]['id']}/cancel"))
+    done = wait_for_run(admin, run["id"], seconds=5)
+    assert done["status"] == "completed" and done["output"] == "The helper was stopped."
+    (child,) = _children(admin, run["id"])
+    assert child["status"] == "cancelled" and child["error"] == "cancelled by request"
+    (result,) = _tool_results(admin, run["id"])
+    assert "could not finish" in result and "cancelled by request" in result

@@ -11,6 +11,7 @@ attempt marks it failed and starts the work again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,7 @@ from nexora.runtime.events import ACTIVE, RunStatus
 from nexora.runtime.finish import finish_run
 from nexora.runtime.queue import Lease
 from nexora.runtime.recorder import EventRecorder
-from nexora.runtime.steps import ModelHandle, StepState
+from nexora.runtime.steps import ModelHandle, StepState, Store
 from nexora.runtime.tooling import RunExtras
 from nexora.storage.base import new_id, utcnow
 from nexora.storage.models import Run
@@ -42,6 +43,10 @@ NEEDS_HUMAN = (
     "a tool call needed a person's approval, which a run started by another run cannot wait "
     "for; allow the tool in the agent's policy or run the agent directly"
 )
+
+
+# How a child's agent loop ended: status, steps and tokens, output, error, what to store.
+_Ended = tuple[RunStatus, StepState, str | None, str | None, list[Store]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,7 @@ class ChildResult:
 class AgentRuns:
     def __init__(self, deps: WorkerDeps) -> None:
         self.deps = deps
+        self._children: dict[str, asyncio.Future[_Ended]] = {}
 
     def step_executor(self, recorder: EventRecorder, *, compact: bool) -> StepExecutor:
         from nexora.runtime.executor import StepExecutor
@@ -127,45 +133,29 @@ class AgentRuns:
         return child
 
     async def run_child(self, child: Run, extras: RunExtras | None = None) -> ChildResult:
-        """Executes a child to its end; a cancelled parent cancels it (and is re-raised)."""
-        from nexora.runtime.executor import RunStopped
-
+        """Executes a child to its end. A cancelled parent cancels it (and is re-raised); a
+        child cancelled on its own ends as cancelled and its parent goes on."""
         deps = self.deps
         lease = Lease(child.id, child.org_id, deps.queue.owner, child.lease_epoch)
         recorder = EventRecorder(deps.queue, deps.bus, deps.notifier, lease, 1)
         executor = self.step_executor(recorder, compact=False)
-        state = StepState(0, 0, 0, 0)
-        status, output, error, also = RunStatus.FAILED, None, None, []
+        # Its own task, so that cancelling the child alone does not cancel its parent.
+        work = asyncio.ensure_future(self._execute(child, lease, executor, extras))
+        self._children[child.id] = work
         try:
-            async with deps.queue.db.session() as session:
-                ready = await self.prepare(session, child, executor, extras)
-            result, state, last_step = await executor.execute(
-                child, lease, ready.agent, ready.model, ready.toolset, ready.context
-            )
-            if isinstance(result, str):
-                status, output = RunStatus.COMPLETED, result
-                also = [last_step] if last_step is not None else []
-            else:
-                error = NEEDS_HUMAN
+            status, state, output, error, also = await work
         except asyncio.CancelledError:
-            await asyncio.shield(
-                finish_run(
-                    recorder,
-                    child,
-                    RunStatus.CANCELLED,
-                    state,
-                    error="cancelled with the run that started it",
-                )
-            )
-            await recorder.close()
-            raise
-        except RunStopped as exc:
-            state, error = exc.state, exc.detail
-        except NexoraError as exc:
-            error = exc.detail
-        except Exception as exc:
-            log.warning("child run %s failed: %s", child.id, exc, exc_info=True)
-            error = f"{exc.__class__.__name__}: {exc}"[:2000]
+            current = asyncio.current_task()
+            by_parent = current is not None and current.cancelling() > 0
+            why = "cancelled with the run that started it" if by_parent else "cancelled by request"
+            status, state, output, error, also = RunStatus.CANCELLED, _NONE, None, why, []
+            if by_parent:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(finish_run(recorder, child, status, state, error=why))
+                await recorder.close()
+                raise
+        finally:
+            self._children.pop(child.id, None)
         try:
             await finish_run(
                 recorder,
@@ -188,6 +178,45 @@ class AgentRuns:
             state.prompt_tokens,
             state.completion_tokens,
         )
+
+    def cancel(self, run_id: str) -> bool:
+        """Cancels a child this process is running; False when it runs nowhere here."""
+        work = self._children.get(run_id)
+        if work is None:
+            return False
+        work.cancel()
+        return True
+
+    @property
+    def running_children(self) -> list[str]:
+        return list(self._children)
+
+    async def _execute(
+        self, child: Run, lease: Lease, executor: StepExecutor, extras: RunExtras | None
+    ) -> _Ended:
+        """The child's agent loop: (status, state, output, error, what to store with its end)."""
+        from nexora.runtime.executor import RunStopped
+
+        state = StepState(0, 0, 0, 0)
+        try:
+            async with self.deps.queue.db.session() as session:
+                ready = await self.prepare(session, child, executor, extras)
+            result, state, last_step = await executor.execute(
+                child, lease, ready.agent, ready.model, ready.toolset, ready.context
+            )
+        except RunStopped as exc:
+            return RunStatus.FAILED, exc.state, None, exc.detail, []
+        except NexoraError as exc:
+            return RunStatus.FAILED, state, None, exc.detail, []
+        except Exception as exc:
+            log.warning("child run %s failed: %s", child.id, exc, exc_info=True)
+            return RunStatus.FAILED, state, None, f"{exc.__class__.__name__}: {exc}"[:2000], []
+        if not isinstance(result, str):
+            return RunStatus.FAILED, state, None, NEEDS_HUMAN, []
+        return RunStatus.COMPLETED, state, result, None, [last_step] if last_step else []
+
+
+_NONE = StepState(0, 0, 0, 0)
 
 
 async def fail_orphaned_children(session: AsyncSession, parent_id: str) -> list[str]:

@@ -117,7 +117,7 @@ class Worker:
     def cancel(self, run_id: str, reason: CancelReason) -> bool:
         running = self._running.get(run_id)
         if running is None:
-            return False
+            return self.agent_runs.cancel(run_id)  # perhaps a child of a run executing here
         running.reason = running.reason or reason
         running.task.cancel()
         return True
@@ -181,7 +181,8 @@ class Worker:
                 async with self.deps.queue.db.session() as session:
                     ids = await session.scalars(
                         select(Run.id).where(
-                            Run.id.in_(list(self._running)), Run.cancel_requested.is_(True)
+                            Run.id.in_([*self._running, *self.agent_runs.running_children]),
+                            Run.cancel_requested.is_(True),
                         )
                     )
                     for run_id in list(ids):
