@@ -148,7 +148,8 @@ class AgentRuns:
             current = asyncio.current_task()
             by_parent = current is not None and current.cancelling() > 0
             why = "cancelled with the run that started it" if by_parent else "cancelled by request"
-            status, state, output, error, also = RunStatus.CANCELLED, _NONE, None, why, []
+            status, output, error, also = RunStatus.CANCELLED, None, why, []
+            state = StepState(0, 0, 0, 0)
             if by_parent:
                 with contextlib.suppress(Exception):
                     await asyncio.shield(finish_run(recorder, child, status, state, error=why))
@@ -214,9 +215,6 @@ class AgentRuns:
         if not isinstance(result, str):
             return RunStatus.FAILED, state, None, NEEDS_HUMAN, []
         return RunStatus.COMPLETED, state, result, None, [last_step] if last_step else []
-
-
-_NONE = StepState(0, 0, 0, 0)
 
 
 async def fail_orphaned_children(session: AsyncSession, parent_id: str) -> list[str]:
