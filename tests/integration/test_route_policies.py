@@ -19,6 +19,7 @@ from tests.fakes.openai_server import FakeOpenAIServer
 from tests.support.api import auth, login, ok
 from tests.support.runs import wait_for_run
 from tests.support.server import RunningServer
+from tests.support.teams import add_team
 
 # Path parameters naming something scoped by org name or key rather than by id: another
 # org has its own namespace for them, so "not found for the other org" does not apply.
@@ -50,7 +51,11 @@ class World:
 
 @pytest.fixture
 def world(
-    server: RunningServer, admin: httpx.Client, anon: httpx.Client, llm: FakeOpenAIServer
+    server: RunningServer,
+    admin: httpx.Client,
+    anon: httpx.Client,
+    llm: FakeOpenAIServer,
+    settings: Settings,
 ) -> World:
     me = ok(admin.get("/api/auth/me"))
     agent = ok(admin.post("/api/agents", json={"name": "policy-agent"}), 201)
@@ -100,6 +105,9 @@ def world(
     note = [("files", ("policy.md", b"# Policy\n\nA note."))]
     ingest = admin.post("/api/memory/archival/ingest", data={"agent_id": agent["id"]}, files=note)
     job_id = ok(ingest, 202)["job_id"]
+    group_id = add_team(
+        settings.database_url, me["org_id"], "policy-team", lead=agent["id"], members=[]
+    )
     org = ok(admin.post("/api/admin/orgs", json={"name": "outside"}), 201)
     ok(
         admin.post(
@@ -134,6 +142,7 @@ def world(
             "item_id": item["id"],
             "change_id": change["id"],
             "job_id": job_id,
+            "group_id": group_id,
         },
         operator=key_for("op"),
         viewer=key_for("viewer"),

@@ -67,6 +67,9 @@ class AgentSpec(BaseModel):
     skills: list[str] = Field(default_factory=list, max_length=200)
     # Names of the org's MCP servers this agent may use; enforced by the runtime.
     mcp_servers: list[str] = Field(default_factory=list, max_length=100)
+    # Agents (names or ids, "*" for any) its `ask_agent` tool may hand sub-tasks to; the run's
+    # user must also be granted the target. Empty: no delegation.
+    delegate_to: list[str] = Field(default_factory=list, max_length=200)
     memory: MemorySettings = Field(default_factory=MemorySettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     channels: list[ChannelBinding] = Field(default_factory=list, max_length=50)

@@ -38,6 +38,7 @@ def build_active_agent(view: AgentView) -> ActiveAgent:
     from nexora.memory.run_memory import MEMORY_KEY, core_memory_prompt
     from nexora.skills.prompt import skills_prompt
     from nexora.skills.tool import SKILLS_KEY
+    from nexora.teams.role_prompt import role_prompt
     from nexora.tools.base import ToolContext
 
     config = view.config
@@ -53,6 +54,11 @@ def build_active_agent(view: AgentView) -> ActiveAgent:
     def available_skills(context: RunContext[ToolContext]) -> str:
         # Names and descriptions only; the model loads a skill's body when it needs it.
         return skills_prompt(context.deps.extra.get(SKILLS_KEY, []))
+
+    @runner.instructions
+    def team_role(context: RunContext[ToolContext]) -> str:
+        # A team member's role instructions, present only in its team's runs.
+        return role_prompt(context.deps.extra)
 
     @runner.instructions
     def core_memory(context: RunContext[ToolContext]) -> str:

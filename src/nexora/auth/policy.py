@@ -102,6 +102,7 @@ ROUTE_POLICIES: dict[tuple[str, str], Access] = {
     ("GET", "/api/runs"): MEMBER,
     ("GET", "/api/runs/{run_id}"): MEMBER,
     ("GET", "/api/runs/{run_id}/events"): MEMBER,
+    ("GET", "/api/runs/{run_id}/children"): MEMBER,
     ("GET", "/api/runs/{run_id}/stream"): MEMBER,
     ("POST", "/api/runs/{run_id}/cancel"): OPERATOR,
     ("GET", "/api/runs/{run_id}/approvals"): MEMBER,
@@ -112,6 +113,9 @@ ROUTE_POLICIES: dict[tuple[str, str], Access] = {
     ("GET", "/api/sessions/{session_id}"): MEMBER,
     ("GET", "/api/sessions/{session_id}/messages"): MEMBER,
     ("GET", "/api/sessions/{session_id}/runs"): MEMBER,
+    # team runs
+    ("POST", "/api/groups/{group_id}/runs"): OPERATOR,
+    ("GET", "/api/groups/{group_id}/runs"): MEMBER,
     ("GET", "/v1/models"): MEMBER,
     ("POST", "/v1/chat/completions"): OPERATOR,
     # audit

@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=8, ge=0, le=1000)
     run_lease_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
     run_max_steps: int = Field(default=50, ge=1, le=10_000)
+    # `ask_agent`: how deep delegated runs may nest (counting parent runs) and how many sub-runs
+    # one run may start.
+    delegation_max_depth: int = Field(default=3, ge=1, le=20)
+    delegation_max_children: int = Field(default=5, ge=1, le=100)
     max_running_runs: int | None = Field(default=None, ge=1)
     max_running_runs_per_org: int | None = Field(default=None, ge=1)
     # Hosts `web_fetch` may reach although they resolve to loopback or private addresses.

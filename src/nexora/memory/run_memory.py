@@ -66,11 +66,18 @@ class RunMemory:
 
 
 async def load_run_memory(
-    memory: Memory, db: Database, session: AsyncSession, run: Run, char_limit: int
+    memory: Memory,
+    db: Database,
+    session: AsyncSession,
+    run: Run,
+    char_limit: int,
+    *,
+    group_ids: tuple[str, ...] = (),
 ) -> RunMemory:
     """The run's memory with the blocks its user's prompts show: the agent's shared ones and
-    the user's own, plus the default blocks not written yet (empty), so the model knows them."""
-    scope = Scope(run.org_id, run.agent_id, run.user_id)
+    the user's own, plus the default blocks not written yet (empty), so the model knows them.
+    A team member's searches also see the blackboards of `group_ids`."""
+    scope = Scope(run.org_id, run.agent_id, run.user_id, group_ids)
     stored = await memory.blocks.list(session, run.org_id, run.agent_id, run.user_id)
     shown: dict[str, BlockView] = {}
     for block in sorted(stored, key=lambda b: b.user_id is None):  # the user's own first

@@ -38,6 +38,15 @@ class EventType(StrEnum):
     MEMORY_WRITTEN = "memory.written"
     MEMORY_SEARCHED = "memory.searched"
     MEMORY_COMPACTED = "memory.compacted"  # older turns of the session folded into its summary
+    # A team run's messages between its lead and members.
+    MESSAGE_TASK = "message.task"
+    MESSAGE_STATUS = "message.status"
+    MESSAGE_PROPOSAL = "message.proposal"
+    MESSAGE_EVIDENCE = "message.evidence"
+    MESSAGE_DECISION = "message.decision"
+    # A run handed a sub-task to another agent (`ask_agent`); the payload names the child run.
+    DELEGATION_STARTED = "delegation.started"
+    DELEGATION_FINISHED = "delegation.finished"
 
 
 TERMINAL_EVENTS = frozenset(

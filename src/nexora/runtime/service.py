@@ -53,10 +53,7 @@ class RunService:
         view: AgentView | None = None,
     ) -> Run:
         """Queues a run; `view` is the agent as the caller just checked it (saves a lookup)."""
-        if not text.strip():
-            raise InvalidInput("input: must not be empty")
-        if len(text) > MAX_INPUT_CHARS:
-            raise InvalidInput(f"input: longer than {MAX_INPUT_CHARS} characters")
+        _check_input(text)
         if view is None or view.record.id != agent_id:
             view = await self.agents.find(db, actor, agent_id)
         await self.quotas.check(db, actor)  # 429 once the actor or their org is over a quota
@@ -78,6 +75,55 @@ class RunService:
         await self.notifier.notify(RUN_QUEUED, run.id)
         return run
 
+    async def create_team_run(
+        self,
+        db: AsyncSession,
+        actor: Actor,
+        group_id: str,
+        text: str,
+        mode: str | None = None,
+    ) -> Run:
+        """Queues a team run: the group's members work on `text`, its lead decides. The actor
+        must be able to use the group (404 another org's, 403 no grant); the group needs a
+        lead and another member (422)."""
+        from nexora.teams.access import get_group, members_of
+        from nexora.teams.run.executor import team_context
+        from nexora.teams.run.roster import MODES, check_shape
+
+        _check_input(text)
+        group = await get_group(db, actor, group_id)
+        if mode is not None and mode not in MODES:
+            raise InvalidInput(f"mode: must be one of {', '.join(MODES)}")
+        members = await members_of(db, group.id)
+        check_shape(members)
+        lead = next(m for m in members if m.is_lead)
+        await self.quotas.check(db, actor)
+        chosen = mode or ("parallel" if group.default_mode == "parallel" else "serial")
+        run = Run(
+            id=new_id(),
+            org_id=actor.org_id,
+            agent_id=lead.agent_id,
+            group_id=group.id,
+            user_id=actor.user_id,
+            input=text,
+            context=team_context(chosen),
+            status=RunStatus.PENDING,
+        )
+        db.add(run)
+        await db.commit()
+        await self.notifier.notify(RUN_QUEUED, run.id)
+        return run
+
+    async def children(self, db: AsyncSession, actor: Actor, run_id: str) -> list[Run]:
+        """The runs this run started (team members' work, delegated sub-tasks), oldest first."""
+        parent = await self.get(db, actor, run_id)
+        rows = await db.scalars(
+            select(Run)
+            .where(Run.parent_run_id == parent.id, run_visible_to(actor))
+            .order_by(Run.created_at, Run.id)
+        )
+        return list(rows)
+
     async def get(self, db: AsyncSession, actor: Actor, run_id: str) -> Run:
         run = await db.scalar(select(Run).where(Run.id == run_id, run_visible_to(actor)))
         if run is None:
@@ -91,6 +137,7 @@ class RunService:
         *,
         session_id: str | None = None,
         agent_id: str | None = None,
+        group_id: str | None = None,
         status: RunStatus | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
@@ -106,6 +153,8 @@ class RunService:
             where.append(Run.session_id == session_id)
         if agent_id is not None:
             where.append(Run.agent_id == agent_id)
+        if group_id is not None:
+            where.append(Run.group_id == group_id)
         if status is not None:
             where.append(Run.status == status)
         if since is not None:
@@ -174,6 +223,13 @@ class RunService:
             await self.notifier.notify(RUN_CANCELLED, run.id)
         await db.refresh(run)
         return run
+
+
+def _check_input(text: str) -> None:
+    if not text.strip():
+        raise InvalidInput("input: must not be empty")
+    if len(text) > MAX_INPUT_CHARS:
+        raise InvalidInput(f"input: longer than {MAX_INPUT_CHARS} characters")
 
 
 async def withdraw_tool_calls(db: AsyncSession, run: Run) -> None:

@@ -29,6 +29,18 @@ if TYPE_CHECKING:
     from nexora.tools.toolset import CallReporter, GovernedToolset
 
 
+@dataclass(frozen=True, slots=True)
+class RunExtras:
+    """What a run gets beyond its agent's own configuration: a team member's seat."""
+
+    # A team role's instructions, added to the agent's system prompt.
+    instructions: str = ""
+    # A team role's tool rules: they narrow the agent's policy and the org's role rules.
+    team_rules: RoleRules | None = None
+    # The team whose blackboard the run reads (memory search) and writes (`blackboard_write`).
+    group_id: str | None = None
+
+
 @dataclass
 class Tooling:
     db: Database
@@ -46,6 +58,7 @@ class Tooling:
         view: AgentView,
         agent: ActiveAgent,
         reporter: CallReporter,
+        extras: RunExtras | None = None,
     ) -> tuple[GovernedToolset, ToolContext]:
         from pydantic_ai.toolsets import CombinedToolset
 
@@ -53,6 +66,8 @@ class Tooling:
         from nexora.memory.tools import MEMORY_TOOL_NAMES, MEMORY_TOOLS
         from nexora.security.file_guard import file_guard_for
         from nexora.skills.tool import LOAD_SKILL, attach_skills, visible_skills
+        from nexora.teams.blackboard import BLACKBOARD_KEY, BLACKBOARD_WRITE, Blackboard
+        from nexora.teams.role_prompt import ROLE_KEY
         from nexora.tools.toolset import GovernedToolset, SpecToolset
         from nexora.tools.trace import load_run_trace
 
@@ -68,6 +83,11 @@ class Tooling:
         if remembers:
             named = {spec.name for spec in specs}
             specs += [spec for spec in MEMORY_TOOLS if spec.name not in named]
+        extras = extras or RunExtras()
+        # Only a team run's members may write to its blackboard.
+        board = extras.group_id if self.memory is not None else None
+        if board is not None:
+            specs.append(BLACKBOARD_WRITE)
         nexora = SpecToolset(specs)
         servers = (
             await self.mcp.toolsets_for(run.org_id, run.user_id, view.config)
@@ -80,6 +100,7 @@ class Tooling:
             policy=view.config.tool_policy,
             role_rules=await role_rules(session, run),
             reporter=reporter,
+            team_rules=extras.team_rules,
         )
         context = ToolContext(
             org_id=run.org_id,
@@ -98,11 +119,22 @@ class Tooling:
             emit=reporter.emit,
         )
         attach_skills(context, skills)
+        if extras.instructions:
+            context.extra[ROLE_KEY] = extras.instructions
+        boards = (board,) if board is not None else ()
         if remembers:
             assert self.memory is not None
             context.extra[MEMORY_KEY] = await load_run_memory(
-                self.memory, self.db, session, run, view.config.memory.core_block_chars
+                self.memory,
+                self.db,
+                session,
+                run,
+                view.config.memory.core_block_chars,
+                group_ids=boards,
             )
+        if board is not None:
+            assert self.memory is not None
+            context.extra[BLACKBOARD_KEY] = Blackboard(self.db, self.memory, run.org_id, board)
         return toolset, context
 
 

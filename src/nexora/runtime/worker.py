@@ -26,12 +26,14 @@ from nexora.errors import NexoraError
 from nexora.governance import tool_approvals
 from nexora.governance.audit import AuditLog
 from nexora.governance.runtime_config import APPROVAL_WAIT_MINUTES, get_config
+from nexora.runtime.agent_runs import AgentRuns, fail_orphaned_children
 from nexora.runtime.bus import EventBus
 from nexora.runtime.events import EventType, RunStatus
+from nexora.runtime.finish import finish_run
 from nexora.runtime.notify import RUN_CANCELLED, RUN_QUEUED, Notifier
 from nexora.runtime.queue import Lease, LeaseLost, RunQueue
 from nexora.runtime.recorder import EventRecorder, next_seq
-from nexora.runtime.steps import ModelHandle, StepState, Store
+from nexora.runtime.steps import StepState, Store
 from nexora.runtime.titles import TitleWriter
 from nexora.runtime.tooling import Tooling
 from nexora.runtime.usage import UsageRecorder
@@ -89,6 +91,10 @@ class Worker:
     _running: dict[str, _Running] = field(default_factory=dict)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    agent_runs: AgentRuns = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.agent_runs = AgentRuns(self.deps)
 
     def start(self) -> None:
         self.deps.notifier.on(RUN_QUEUED, lambda _: self._wake.set())
@@ -111,7 +117,7 @@ class Worker:
     def cancel(self, run_id: str, reason: CancelReason) -> bool:
         running = self._running.get(run_id)
         if running is None:
-            return False
+            return self.agent_runs.cancel(run_id)  # perhaps a child of a run executing here
         running.reason = running.reason or reason
         running.task.cancel()
         return True
@@ -175,7 +181,8 @@ class Worker:
                 async with self.deps.queue.db.session() as session:
                     ids = await session.scalars(
                         select(Run.id).where(
-                            Run.id.in_(list(self._running)), Run.cancel_requested.is_(True)
+                            Run.id.in_([*self._running, *self.agent_runs.running_children]),
+                            Run.cancel_requested.is_(True),
                         )
                     )
                     for run_id in list(ids):
@@ -206,73 +213,102 @@ class Worker:
             self._wake.set()
 
     async def _run_to_end(self, run: Run, lease: Lease, recorder: EventRecorder) -> None:
+        if run.group_id is not None:
+            await self._run_team(run, lease, recorder)
+            return
         # The agent loop (pydantic-ai) loads with the first run, not at start-up.
-        from nexora.runtime.executor import RunStopped, StepExecutor
+        from nexora.runtime.executor import RunStopped
 
-        executor = StepExecutor(
-            recorder,
-            self.deps.usage,
-            self.deps.max_steps,
-            guard=self.deps.over_quota,
-            audit=self.deps.audit,
-            compactor=self.deps.memory.compactor() if self.deps.memory is not None else None,
-        )
+        executor = self.agent_runs.step_executor(recorder, compact=True)
         state = StepState(run.step_count, run.prompt_tokens, run.completion_tokens, 0)
         try:
             async with self.deps.queue.db.session() as session:
-                view = await self.deps.agents.for_run(session, run.org_id, run.agent_id)
-                resolved = await self.deps.models.resolve(session, run.org_id, view.config.model)
-                agent = self.deps.pool.acquire(view)
-                toolset, deps = await self.deps.tooling.for_run(session, run, view, agent, executor)
-            model = ModelHandle(resolved.provider, resolved.model_name, resolved.model)
+                if run.attempts > 1:  # delegated runs a dead worker left are redone
+                    await fail_orphaned_children(session, run.id)
+                    await session.commit()
+                ready = await self.agent_runs.prepare(session, run, executor)
             output, state, last_step = await executor.execute(
-                run, lease, agent, model, toolset, deps
+                run, lease, ready.agent, ready.model, ready.toolset, ready.context
             )
         except asyncio.CancelledError:
-            reason = self._running[lease.run_id].reason if lease.run_id in self._running else None
-            if reason == "user":
-                await asyncio.shield(
-                    self._finish(
-                        recorder, run, RunStatus.CANCELLED, state, None, "cancelled by request"
-                    )
-                )
-            elif reason == "shutdown":
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(recorder.flush())
-                await asyncio.shield(self.deps.queue.release(lease))
+            await self._stopped(recorder, run, lease, state)
             return
         except LeaseLost:
             raise
         except RunStopped as exc:
-            await self._finish(recorder, run, RunStatus.FAILED, exc.state, None, exc.detail)
-            return
-        except NexoraError as exc:
-            await self._finish(recorder, run, RunStatus.FAILED, state, None, exc.detail)
+            await finish_run(recorder, run, RunStatus.FAILED, exc.state, error=exc.detail)
             return
         except Exception as exc:
-            log.warning("run %s failed: %s", run.id, exc, exc_info=True)
-            await self._finish(recorder, run, RunStatus.FAILED, state, None, _describe(exc))
+            await self._failed(recorder, run, state, exc)
             return
         if not isinstance(output, str):
             await self._pause(recorder, run, output, last_step)
             return
         memory = self.deps.memory
-        job = memory.job_for(run, view.config.memory) if memory is not None else None
-        await self._finish(
+        job = memory.job_for(run, ready.view.config.memory) if memory is not None else None
+        also = [last_step] if last_step is not None else []
+        if job is not None:
+            also.append(_adding(job))
+        await finish_run(
             recorder,
             run,
             RunStatus.COMPLETED,
             state,
             output,
-            None,
-            executor.model_ref,
-            last_step,
-            job,
+            model_ref=executor.model_ref,
+            also=also,
         )
         if run.session_id is not None:
-            self.deps.titles.schedule(run, model)
+            self.deps.titles.schedule(run, ready.model)
         if memory is not None and job is not None:
             memory.schedule(job.id)
+
+    async def _run_team(self, run: Run, lease: Lease, recorder: EventRecorder) -> None:
+        """A team run: members' child runs, then the lead's decision (see nexora.teams.run)."""
+        from nexora.teams.run.executor import TeamExecutor, TeamFailed
+
+        team = TeamExecutor(self.agent_runs, recorder, self.deps.tooling.memory)
+        try:
+            outcome = await team.execute(run)
+        except asyncio.CancelledError:
+            await self._stopped(recorder, run, lease, team.state)
+            return
+        except LeaseLost:
+            raise
+        except TeamFailed as exc:
+            await finish_run(recorder, run, RunStatus.FAILED, exc.state, error=exc.detail)
+            return
+        except Exception as exc:
+            await self._failed(recorder, run, team.state, exc)
+            return
+        await finish_run(
+            recorder, run, RunStatus.COMPLETED, outcome.state, outcome.decision, also=outcome.also
+        )
+
+    async def _stopped(
+        self, recorder: EventRecorder, run: Run, lease: Lease, state: StepState
+    ) -> None:
+        """The run's task was cancelled: by its user (the run ends) or by a shutdown (the run
+        goes back to the queue for another worker)."""
+        reason = self._running[lease.run_id].reason if lease.run_id in self._running else None
+        if reason == "user":
+            await asyncio.shield(
+                finish_run(recorder, run, RunStatus.CANCELLED, state, error="cancelled by request")
+            )
+        elif reason == "shutdown":
+            with contextlib.suppress(Exception):
+                await asyncio.shield(recorder.flush())
+            await asyncio.shield(self.deps.queue.release(lease))
+
+    async def _failed(
+        self, recorder: EventRecorder, run: Run, state: StepState, exc: Exception
+    ) -> None:
+        if isinstance(exc, NexoraError):
+            detail = exc.detail
+        else:
+            log.warning("run %s failed: %s", run.id, exc, exc_info=True)
+            detail = _describe(exc)
+        await finish_run(recorder, run, RunStatus.FAILED, state, error=detail)
 
     async def _pause(
         self,
@@ -313,60 +349,12 @@ class Worker:
 
         await recorder.flush(also=park)
 
-    async def _finish(
-        self,
-        recorder: EventRecorder,
-        run: Run,
-        status: RunStatus,
-        state: StepState,
-        output: str | None,
-        error: str | None,
-        model_ref: str | None = None,
-        last_step: Store | None = None,
-        memory_job: MemoryJob | None = None,
-    ) -> None:
-        """Ends the run with its terminal event, in one transaction with the last checkpoint
-        and the job that will keep the run's memory (so a crash right after loses neither)."""
-        usage = {
-            "prompt_tokens": state.prompt_tokens,
-            "completion_tokens": state.completion_tokens,
-            "total_tokens": state.prompt_tokens + state.completion_tokens,
-        }
-        event_type = {
-            RunStatus.COMPLETED: EventType.RUN_COMPLETED,
-            RunStatus.FAILED: EventType.RUN_FAILED,
-            RunStatus.CANCELLED: EventType.RUN_CANCELLED,
-        }[status]
-        payload: dict[str, Any] = {"status": status.value, "usage": usage}
-        if output is not None:
-            payload["output"] = output
-        if error is not None:
-            payload["error"] = error
 
-        ended: dict[str, Any] = {
-            "status": status,
-            "output": output,
-            "error": error,
-            "finished_at": utcnow(),
-            "lease_owner": None,
-            "lease_expires_at": None,
-        }
-        if model_ref is not None:
-            ended["model"] = model_ref
+def _adding(job: MemoryJob) -> Store:
+    async def add(session: AsyncSession) -> None:
+        session.add(job)
 
-        async def mark(session: AsyncSession) -> None:
-            if last_step is not None:
-                await last_step(session)
-            if memory_job is not None:
-                session.add(memory_job)
-            await session.execute(
-                update(Run)
-                .where(Run.id == run.id)
-                .values(**ended)
-                .execution_options(synchronize_session=False)
-            )
-
-        await recorder.finish(event_type, payload, mark)
+    return add
 
 
 def _describe(exc: Exception) -> str:

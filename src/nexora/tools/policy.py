@@ -10,7 +10,9 @@ the agent's policy and the org's rules for the caller's role. The order is fixed
 5. `medium` calls follow the agent's `medium` setting, unless an `allow` pattern lets them run;
 6. `safe` and `low` calls run.
 
-A role's `only` list, when it has one, is the whole set of tools that role may use.
+A role's `only` list, when it has one, is the whole set of tools that role may use. Several
+rule sets may apply at once (the org's rules for the user's role, a team role's rules): each
+one narrows, so a call must pass all of them.
 """
 
 from __future__ import annotations
@@ -82,17 +84,16 @@ def _matches(name: str, patterns: list[str]) -> str | None:
     return next((p for p in patterns if fnmatchcase(name, p)), None)
 
 
-def decide(
-    tool: str, guard: GuardResult, agent: ToolPolicy, role: RoleRules | None = None
-) -> Decision:
+def decide(tool: str, guard: GuardResult, agent: ToolPolicy, *roles: RoleRules | None) -> Decision:
     danger, found = guard.danger, list(guard.reasons)
+    rule_sets = [role for role in roles if role is not None]
 
     def outcome(kind: Outcome, *extra: Reason) -> Decision:
         return Decision(kind, danger, (*found, *extra))
 
-    for rules, owner in ((agent, "agent"), (role, "role")):
-        if rules is None:
-            continue
+    owners: list[tuple[ToolPolicy | RoleRules, str]] = [(agent, "agent")]
+    owners += [(role, "role") for role in rule_sets]
+    for rules, owner in owners:
         if pattern := _matches(tool, rules.block):
             return outcome(
                 Outcome.BLOCK,
@@ -103,7 +104,7 @@ def decide(
                     danger,
                 ),
             )
-    if role is not None and role.only and _matches(tool, role.only) is None:
+    if any(role.only and _matches(tool, role.only) is None for role in rule_sets):
         return outcome(
             Outcome.BLOCK,
             Reason(
@@ -117,7 +118,7 @@ def decide(
         return outcome(Outcome.BLOCK)
     if guard.verdict is Verdict.APPROVAL or danger >= Danger.HIGH:
         return outcome(Outcome.APPROVAL)
-    asked = _matches(tool, agent.ask) or (role is not None and _matches(tool, role.ask))
+    asked = _matches(tool, agent.ask) or any(_matches(tool, role.ask) for role in rule_sets)
     if asked:
         return outcome(
             Outcome.CONFIRM,

@@ -94,6 +94,8 @@ class GovernedToolset(WrapperToolset[ToolContext]):
     policy: ToolPolicy
     role_rules: RoleRules | None
     reporter: CallReporter
+    # A team role's rules, applied on top of the org's rules for the user's role.
+    team_rules: RoleRules | None = None
 
     def judge(
         self, name: str, args: Any, ctx: RunContext[ToolContext], tool: ToolsetTool[Any]
@@ -105,7 +107,7 @@ class GovernedToolset(WrapperToolset[ToolContext]):
 
             declared = GuardResult(danger=declared_danger(tool.tool_def) or EXTERNAL_DANGER)
             guard = declared.merge(check_tool_args(args, ctx.deps.files))
-        return decide(name, guard, self.policy, self.role_rules)
+        return decide(name, guard, self.policy, self.role_rules, self.team_rules)
 
     async def call_tool(
         self,

@@ -80,3 +80,23 @@ def test_external_tool_arguments(tmp_path: Path) -> None:
         is Verdict.BLOCK
     )
     assert check_tool_args({"command": "sudo reboot"}, files).verdict is not Verdict.ALLOW
+
+
+def test_several_rule_sets_each_narrow() -> None:
+    """The org's rules for the user's role and a team role's rules apply together: a call must
+    pass both, so a team role can only take tools away."""
+    org_role = RoleRules(only=["read_file", "web_fetch", "shell"])
+    team_role = RoleRules(only=["read_file", "web_*"], ask=["web_fetch"], block=["read_file"])
+    policy = ToolPolicy()
+    assert decide("web_fetch", _at(Danger.SAFE), policy, org_role, team_role).outcome is (
+        Outcome.CONFIRM
+    )
+    read = decide("read_file", _at(Danger.SAFE), policy, org_role, team_role)
+    assert read.outcome is Outcome.BLOCK and read.reasons[-1].rule == "policy.role_block"
+    # Allowed by the org's role, outside the team role's `only`.
+    shell = decide("shell", _at(Danger.SAFE), policy, org_role, team_role)
+    assert shell.outcome is Outcome.BLOCK and shell.reasons[-1].rule == "policy.role_not_allowed"
+    # Inside the team role's `only`, outside the org role's.
+    web_search = decide("web_search", _at(Danger.SAFE), policy, org_role, team_role)
+    assert web_search.outcome is Outcome.BLOCK
+    assert decide("web_search", _at(Danger.SAFE), policy, None, team_role).outcome is Outcome.RUN

@@ -34,6 +34,7 @@ class RunPublic(BaseModel):
     session_id: str | None
     user_id: str
     parent_run_id: str | None
+    group_id: str | None
     status: RunStatus
     input: str
     output: str | None
@@ -54,6 +55,7 @@ class RunPublic(BaseModel):
             session_id=run.session_id,
             user_id=run.user_id,
             parent_run_id=run.parent_run_id,
+            group_id=run.group_id,
             status=RunStatus(run.status),
             input=run.input,
             output=run.output,
@@ -77,6 +79,10 @@ class RunPage(BaseModel):
     total: int
     page: int
     limit: int
+
+
+class RunList(BaseModel):
+    items: list[RunPublic]
 
 
 class EventPublic(BaseModel):
@@ -134,6 +140,15 @@ async def get_run(
     run_id: str, actor: CurrentActor, db: DbSession, platform: PlatformDep
 ) -> RunPublic:
     return RunPublic.of(await platform.runs.get(db, actor, run_id))
+
+
+@router.get("/runs/{run_id}/children", operation_id="listRunChildren")
+async def list_run_children(
+    run_id: str, actor: CurrentActor, db: DbSession, platform: PlatformDep
+) -> RunList:
+    """Runs this run started: its team members' work and the sub-tasks it delegated."""
+    children = await platform.runs.children(db, actor, run_id)
+    return RunList(items=[RunPublic.of(r) for r in children])
 
 
 @router.get("/runs/{run_id}/events", operation_id="listRunEvents")

@@ -6,6 +6,7 @@ from typing import Any
 
 from nexora.tools.base import ToolSpec
 from nexora.tools.builtin import (
+    ask_agent,
     edit_file,
     export_trace,
     list_files,
@@ -31,6 +32,7 @@ BUILTIN_TOOLS: dict[str, ToolSpec[Any]] = {
         web_fetch,
         web_search,
         export_trace,
+        ask_agent,
     )
 }
 
