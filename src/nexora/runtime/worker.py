@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CancelReason = Literal["user", "shutdown", "lease_lost"]
+# Told about every run a worker ended (its id and final status), after that is committed.
+RunObserver = Callable[[str, RunStatus], Awaitable[object]]
 CANCEL_POLL_SECONDS = 0.5
 
 
@@ -79,6 +81,9 @@ class WorkerDeps:
     audit: AuditLog | None = None
     # Keeps each completed run's turns and extracts memories; compresses long sessions.
     memory: MemoryUpkeep | None = None
+    # Features that follow runs to their end (a playbook advancing to its next stage). They
+    # must not rely on being called: a crash right after the commit skips them.
+    observers: list[RunObserver] = field(default_factory=list)
 
 
 @dataclass
@@ -367,6 +372,11 @@ class Worker:
             )
 
         await recorder.finish(event_type, payload, mark)
+        for observe in self.deps.observers:
+            try:
+                await observe(run.id, status)
+            except Exception:
+                log.exception("run %s: an observer of finished runs failed", run.id)
 
 
 def _describe(exc: Exception) -> str:
