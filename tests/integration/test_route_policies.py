@@ -100,6 +100,16 @@ def world(
     note = [("files", ("policy.md", b"# Policy\n\nA note."))]
     ingest = admin.post("/api/memory/archival/ingest", data={"agent_id": agent["id"]}, files=note)
     job_id = ok(ingest, 202)["job_id"]
+    playbook = ok(
+        admin.post(
+            "/api/playbooks",
+            json={"name": "policy-playbook", "stages": [{"name": "do", "agent": "policy-agent"}]},
+        ),
+        201,
+    )
+    playbook_run = ok(
+        admin.post(f"/api/playbooks/{playbook['id']}/runs", json={"objective": "x"}), 201
+    )
     org = ok(admin.post("/api/admin/orgs", json={"name": "outside"}), 201)
     ok(
         admin.post(
@@ -134,6 +144,8 @@ def world(
             "item_id": item["id"],
             "change_id": change["id"],
             "job_id": job_id,
+            "playbook_id": playbook["id"],
+            "playbook_run_id": playbook_run["id"],
         },
         operator=key_for("op"),
         viewer=key_for("viewer"),

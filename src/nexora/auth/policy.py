@@ -105,9 +105,9 @@ ROUTE_POLICIES: dict[tuple[str, str], Access] = {
     ("DELETE", "/api/playbooks/{playbook_id}"): OPERATOR,
     ("POST", "/api/playbooks/{playbook_id}/runs"): OPERATOR,
     ("GET", "/api/playbook-runs"): MEMBER,
-    ("GET", "/api/playbook-runs/{run_id}"): MEMBER,
-    ("POST", "/api/playbook-runs/{run_id}/takeover"): OPERATOR,
-    ("POST", "/api/playbook-runs/{run_id}/abort"): OPERATOR,
+    ("GET", "/api/playbook-runs/{playbook_run_id}"): MEMBER,
+    ("POST", "/api/playbook-runs/{playbook_run_id}/takeover"): OPERATOR,
+    ("POST", "/api/playbook-runs/{playbook_run_id}/abort"): OPERATOR,
     # runs and chat
     ("POST", "/api/runs"): OPERATOR,
     ("GET", "/api/runs"): MEMBER,

@@ -219,15 +219,19 @@ async def list_runs(
     return [PlaybookRunPublic.of(r) for r in runs]
 
 
-@router.get("/playbook-runs/{run_id}", operation_id="getPlaybookRun")
-async def get_run(run_id: str, actor: CurrentActor, db: DbSession) -> PlaybookRunPublic:
-    run = await store.get_run(db, actor, run_id)
+@router.get("/playbook-runs/{playbook_run_id}", operation_id="getPlaybookRun")
+async def get_run(playbook_run_id: str, actor: CurrentActor, db: DbSession) -> PlaybookRunPublic:
+    run = await store.get_run(db, actor, playbook_run_id)
     return PlaybookRunPublic.of(run, await executions_of(db, run.id))
 
 
-@router.post("/playbook-runs/{run_id}/takeover", operation_id="takeOverPlaybookStage")
+@router.post("/playbook-runs/{playbook_run_id}/takeover", operation_id="takeOverPlaybookStage")
 async def take_over(
-    run_id: str, body: TakeOverBody, actor: CurrentActor, db: DbSession, platform: PlatformDep
+    playbook_run_id: str,
+    body: TakeOverBody,
+    actor: CurrentActor,
+    db: DbSession,
+    platform: PlatformDep,
 ) -> PlaybookRunPublic:
     hand = control.TakeOver(
         summary=body.summary,
@@ -235,18 +239,18 @@ async def take_over(
         decision=body.decision,
         reason=body.reason,
     )
-    run = await control.take_over(db, platform.playbooks, actor, run_id, hand)
+    run = await control.take_over(db, platform.playbooks, actor, playbook_run_id, hand)
     return PlaybookRunPublic.of(run, await executions_of(db, run.id))
 
 
-@router.post("/playbook-runs/{run_id}/abort", operation_id="abortPlaybookRun")
+@router.post("/playbook-runs/{playbook_run_id}/abort", operation_id="abortPlaybookRun")
 async def abort(
-    run_id: str,
+    playbook_run_id: str,
     actor: CurrentActor,
     db: DbSession,
     platform: PlatformDep,
     body: AbortBody | None = None,
 ) -> PlaybookRunPublic:
     reason = body.reason if body is not None else None
-    run = await control.abort(db, platform.playbooks, actor, run_id, reason)
+    run = await control.abort(db, platform.playbooks, actor, playbook_run_id, reason)
     return PlaybookRunPublic.of(run, await executions_of(db, run.id))

@@ -80,9 +80,8 @@ class StageExecution(IdMixin, Base):
     agent_id: Mapped[str | None] = mapped_column(
         ForeignKey("agents.id", ondelete="SET NULL"), default=None
     )
-    run_id: Mapped[str | None] = mapped_column(
-        ForeignKey("runs.id", ondelete="SET NULL"), default=None, index=True
-    )
+    # No foreign key: the row and its run are written in one transaction, the row first.
+    run_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
     summary: Mapped[str | None] = mapped_column(Text, default=None)
     # [{"id", "kind", "key", "version", "summary"}]: what this attempt delivered to the vault.
     output_refs: Mapped[list[Any]] = mapped_column(JSON, default=list)

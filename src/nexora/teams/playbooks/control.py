@@ -74,6 +74,7 @@ async def start_playbook_run(
         project_id=playbook.project_id or (group.project_id if group is not None else None),
     )
     session.add(run)
+    await session.flush()  # before its first stage's row, which refers to it
     await engine.start_stage(session, run, definition, [], 0)
     return run
 

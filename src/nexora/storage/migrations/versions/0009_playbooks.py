@@ -148,12 +148,6 @@ def upgrade() -> None:
             name=op.f("fk_stage_executions_playbook_run_id_playbook_runs"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["run_id"],
-            ["runs.id"],
-            name=op.f("fk_stage_executions_run_id_runs"),
-            ondelete="SET NULL",
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stage_executions")),
         sa.UniqueConstraint(
             "playbook_run_id", "seq", name=op.f("uq_stage_executions_playbook_run_id")
