@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +17,7 @@ from tests.support.api import ok
 from tests.support.runs import events_of, wait_for_run
 from tests.support.server import RunningServer, run_server
 from tests.support.sse import stream
+from tests.support.worker_proc import start_worker
 
 
 @pytest.fixture
@@ -26,30 +25,6 @@ def api_only(settings: Settings) -> Iterator[RunningServer]:
     """The API without in-process workers: only the worker processes execute runs."""
     with run_server(settings.model_copy(update={"worker_concurrency": 0})) as running:
         yield running
-
-
-def _start_worker(settings: Settings, tool_log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "NEXORA_HOME": str(settings.home),
-        "NEXORA_DB_URL": settings.database_url,
-        "NEXORA_DEFAULT_MODEL": "openai:fake-model",
-        "OPENAI_BASE_URL": str(settings.openai_base_url),
-        "OPENAI_API_KEY": "sk-test",
-        "NEXORA_RUN_LEASE_SECONDS": "2",
-        "NEXORA_DETECT_LOCAL_MODELS": "false",
-        "NEXORA_MEMORY_AUTO_EXTRACT": "false",
-        "NEXORA_WORKER_CONCURRENCY": "2",
-        "NEXORA_TEST_TOOL_LOG": str(tool_log),
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.support.worker_main"],
-        env=env,
-        cwd=Path(__file__).parents[2],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
 
 
 def _wait(condition: object, seconds: float, what: str) -> None:
@@ -79,7 +54,7 @@ def test_killed_worker_run_resumes_without_repeating_steps(
     agent = ok(admin.post("/api/agents", json={"name": "calc", "tools": ["add"]}), 201)
     run = ok(admin.post("/api/runs", json={"agent_id": agent["id"], "input": "40+2?"}), 201)
 
-    first = _start_worker(settings, tool_log)
+    first = start_worker(settings, tool_log)
     try:
         _wait(lambda: len(llm.chat_requests) >= 2, 30, "the second model call")
         assert tool_log.read_text().splitlines() == ["40+2"]
@@ -90,7 +65,7 @@ def test_killed_worker_run_resumes_without_repeating_steps(
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
 
-    second = _start_worker(settings, tool_log)
+    second = start_worker(settings, tool_log)
     try:
         done = wait_for_run(admin, run["id"], seconds=30)
     finally:
@@ -129,7 +104,7 @@ def test_events_and_cancel_cross_processes(
         )
     admin = api_only.client(token["access_token"])
     agent = ok(admin.post("/api/agents", json={"name": "remote"}), 201)
-    worker = _start_worker(settings, tmp_path / "tools.log")
+    worker = start_worker(settings, tmp_path / "tools.log")
     try:
         run = ok(admin.post("/api/runs", json={"agent_id": agent["id"], "input": "go"}), 201)
         events = stream(admin, "GET", f"/api/runs/{run['id']}/stream")

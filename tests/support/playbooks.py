@@ -28,6 +28,7 @@ class StageReply:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     answer: str = "done"
     delay: float = 0.0  # seconds before the first reply (a slow stage)
+    answer_delay: float = 0.0  # seconds before the answer that follows the tool calls
 
 
 Script = Callable[[str, int], StageReply]  # (stage, attempt) -> what the agent does
@@ -46,7 +47,7 @@ def play_stages(llm: FakeOpenAIServer, script: Script) -> list[tuple[str, int]]:
         stage, attempt = found.group(1), int(found.group(2))
         plan = script(stage, attempt)
         if messages[-1]["role"] == "tool":
-            return Reply(text=plan.answer)
+            return Reply(text=plan.answer, delay=plan.answer_delay)
         started.append((stage, attempt))
         if not plan.calls:
             return Reply(text=plan.answer, delay=plan.delay)
