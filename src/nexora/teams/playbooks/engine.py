@@ -27,7 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from nexora.agents.registry import AgentRegistry
 from nexora.config import Settings
-from nexora.errors import NexoraError
+from nexora.errors import NexoraError, NotFound
 from nexora.periodic import Periodic
 from nexora.runtime.events import ACTIVE, RunStatus
 from nexora.runtime.service import RunService
@@ -226,7 +226,10 @@ class PlaybookEngine:
             # Another process advanced it first (or holds it): its transition stands.
             log.debug("playbook run %s: transition lost: %s", playbook_run_id, exc)
             return False
-        except NexoraError as exc:  # a quota reached, the user gone: tried again later
+        except NotFound as exc:  # the stage's agent or the run's user is gone for good
+            await self._fail(playbook_run_id, exc.detail)
+            return True
+        except NexoraError as exc:  # a quota reached: tried again by the next reconcile
             log.warning("playbook run %s: cannot advance yet: %s", playbook_run_id, exc.detail)
             return False
         if cancel is not None:
@@ -310,6 +313,14 @@ class PlaybookEngine:
         run.status, run.finished_at, run.error = "completed", utcnow(), None
         run.updated_at = utcnow()
         await session.commit()
+
+    async def _fail(self, playbook_run_id: str, error: str) -> None:
+        async with self.db.session() as session:
+            run = await session.get(PlaybookRun, playbook_run_id)
+            if run is None or run.status != "running":
+                return
+            run.status, run.error, run.finished_at = "failed", error, utcnow()
+            await session.commit()
 
     async def _cancel(self, playbook_run_id: str, run_id: str) -> None:
         """Stops a stage run that outlived its timeout (its verdict is already recorded)."""
