@@ -268,9 +268,14 @@ def test_the_periodic_reconcile_alone_advances_a_run(
         finally:
             await other.db.dispose()
 
-    assert asyncio.run(reconcile()) == 1
+    async def two_at_once() -> list[int]:
+        return list(await asyncio.gather(reconcile(), reconcile()))
+
+    # Two processes reconciling at once: one transition commits, the other's is undone.
+    assert sorted(asyncio.run(two_at_once())) == [0, 1]
     reviewing = ok(admin.get(f"/api/playbook-runs/{run['id']}"))
     assert reviewing["current_stage_name"] == "review"
+    assert [s["stage"] for s in reviewing["stages"]] == ["implement", "review"]
     wait_for_run(admin, reviewing["stages"][1]["run_id"])
     assert asyncio.run(reconcile()) == 1
     assert asyncio.run(reconcile()) == 0  # nothing left to do: idempotent
