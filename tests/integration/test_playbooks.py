@@ -15,7 +15,13 @@ from nexora.config import Settings
 from nexora.platform import Platform
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.support.api import ADMIN_PASSWORD, assert_problem, auth, login, ok
-from tests.support.playbooks import StageReply, play_stages, wait_for_playbook
+from tests.support.playbooks import (
+    StageReply,
+    grant_team,
+    make_team,
+    play_stages,
+    wait_for_playbook,
+)
 from tests.support.runs import wait_for_run
 from tests.support.server import RunningServer, run_server
 
@@ -385,3 +391,45 @@ def test_grants_and_tenancy(
         assert_problem(other.post(f"/api/playbook-runs/{mine['id']}/abort"), 404)
         assert ok(other.get("/api/playbooks")) == []
     op.close()
+
+
+def test_a_team_grant_lets_an_operator_start_its_roles(
+    admin: httpx.Client,
+    anon: httpx.Client,
+    server: RunningServer,
+    llm: FakeOpenAIServer,
+    settings: Settings,
+) -> None:
+    agents = _agents(admin, "dev", "reviewer")
+    me = ok(admin.get("/api/auth/me"))
+    team = make_team(
+        settings.database_url,
+        me["org_id"],
+        "pair",
+        [(agents["dev"], "developer"), (agents["reviewer"], "reviewer")],
+    )
+    by_role = REVIEWED.format(retries=2).replace("agent: dev", "role: developer")
+    by_role = by_role.replace("agent: reviewer", "role: reviewer") + "team: pair\n"
+    playbook = _playbook(admin, by_role)
+    play_stages(llm, _review(["approve"]))
+    operator = ok(
+        admin.post("/api/admin/users", json={"username": "op", "password": "password-1"}), 201
+    )
+    with server.client(login(anon, "op", "password-1")) as op:
+        start = f"/api/playbooks/{playbook['id']}/runs"
+        assert_problem(op.post(start, json={"objective": "x"}), 403, "team")
+        grant_team(settings.database_url, me["org_id"], operator["id"], team)
+        run = ok(op.post(start, json={"objective": "x"}), 201)
+        assert run["group_id"] == team
+        assert run["stages"][0]["agent_id"] == agents["dev"]
+        done = wait_for_playbook(op, run["id"], {"completed", "waiting_owner", "failed"})
+        assert done["status"] == "completed", done
+        assert done["stages"][1]["agent_id"] == agents["reviewer"]
+    nobody = REVIEWED.format(retries=2).replace("agent: dev", "role: developer")
+    nobody = nobody.replace("name: reviewed", "name: lonely")
+    lonely = _playbook(admin, nobody)
+    assert_problem(
+        admin.post(f"/api/playbooks/{lonely['id']}/runs", json={"objective": "x"}),
+        422,
+        "needs a team",
+    )

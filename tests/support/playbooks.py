@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nexora.storage.models import Group, GroupMember, Role
+from nexora.storage.models import Group, GroupGrant, GroupMember, Role
 from tests.fakes.openai_server import FakeOpenAIServer, Reply, ToolCall
 from tests.support.api import ok
 from tests.support.db import query
@@ -99,3 +99,11 @@ def wait_for_playbook(
             return run
         time.sleep(0.05)
     raise AssertionError(f"playbook run {run_id} did not reach {statuses}: {run}")
+
+
+def grant_team(url: str, org_id: str, user_id: str, group_id: str) -> None:
+    async def work(session: AsyncSession) -> None:
+        session.add(GroupGrant(org_id=org_id, user_id=user_id, group_id=group_id))
+        await session.commit()
+
+    query(url, work)
