@@ -138,6 +138,18 @@ def judge(stage: StageDef, execution: StageExecution, run: Run | None) -> tuple[
     return "completed", None
 
 
+def _verdict(
+    stage: StageDef, execution: StageExecution, run: Run | None
+) -> tuple[str, str | None] | None:
+    """The stage's verdict, or None while its run works within the stage's timeout."""
+    if run is None or run.status not in ACTIVE:
+        return judge(stage, execution, run)
+    deadline = _aware(execution.started_at) + timedelta(minutes=stage.timeout_minutes)
+    if utcnow() < deadline:
+        return None
+    return "timed_out", f"timed out after {stage.timeout_minutes:g} min"
+
+
 @dataclass
 class PlaybookEngine:
     db: Database
@@ -200,17 +212,13 @@ class PlaybookEngine:
                 if current is None or current.status != "running":
                     await self.start_stage(session, run, definition, executions, run.current_stage)
                     return True
-                stage = definition.stages[current.stage_index]
                 worker = await session.get(Run, current.run_id) if current.run_id else None
-                if worker is not None and worker.status in ACTIVE:
-                    deadline = _aware(current.started_at) + timedelta(minutes=stage.timeout_minutes)
-                    if utcnow() < deadline:
-                        return False
-                    status = "timed_out"
-                    note: str | None = f"timed out after {stage.timeout_minutes:g} min"
+                verdict = _verdict(definition.stages[current.stage_index], current, worker)
+                if verdict is None:
+                    return False
+                status, note = verdict
+                if status == "timed_out" and worker is not None:
                     cancel = worker.id
-                else:
-                    status, note = judge(stage, current, worker)
                 current.status, current.note = status, note
                 current.finished_at = utcnow()
                 if worker is not None and worker.output:
@@ -224,7 +232,7 @@ class PlaybookEngine:
                 )
         except (StaleDataError, DBAPIError) as exc:
             # Another process advanced it first (or holds it): its transition stands.
-            log.debug("playbook run %s: transition lost: %s", playbook_run_id, exc)
+            log.info("playbook run %s: transition lost: %s", playbook_run_id, exc)
             return False
         except NotFound as exc:  # the stage's agent or the run's user is gone for good
             await self._fail(playbook_run_id, exc.detail)
