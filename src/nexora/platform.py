@@ -46,6 +46,8 @@ from nexora.runtime.worker import Worker, WorkerDeps, worker_identity
 from nexora.skills.catalog import SkillCatalog
 from nexora.storage import migrate
 from nexora.storage.db import Database
+from nexora.teams.playbooks.engine import PlaybookEngine
+from nexora.teams.playbooks.tools import StageTools
 from nexora.tenancy.bootstrap import bootstrap
 from nexora.tools.registry import ToolRegistry
 from nexora.tools.registry import registry as default_tools
@@ -101,6 +103,7 @@ class Platform:
     memory_access: MemoryAccess
     upkeep: MemoryUpkeep
     ingestion: Ingestion
+    playbooks: PlaybookEngine
 
     @classmethod
     def from_settings(cls, settings: Settings, tools: ToolRegistry | None = None) -> Platform:
@@ -138,6 +141,7 @@ class Platform:
             settings.run_lease_seconds,
             Limits(settings.max_running_runs, settings.max_running_runs_per_org),
         )
+        playbooks = PlaybookEngine(db, runs, agents, settings)
         worker = Worker(
             WorkerDeps(
                 queue=queue,
@@ -148,13 +152,21 @@ class Platform:
                 models=models,
                 usage=usage,
                 tooling=Tooling(
-                    db, settings, tools, skills, mcp=mcp, plugins=plugins, memory=memory
+                    db,
+                    settings,
+                    tools,
+                    skills,
+                    mcp=mcp,
+                    plugins=plugins,
+                    memory=memory,
+                    run_tools=[StageTools(db, playbooks.vault).for_run],
                 ),
                 titles=TitleWriter(db, usage),
                 max_steps=settings.run_max_steps,
                 over_quota=quotas.over_quota,
                 audit=audit,
                 memory=upkeep,
+                observers=[playbooks.on_run_finished],
             ),
             concurrency=settings.worker_concurrency,
         )
@@ -188,6 +200,7 @@ class Platform:
             memory_access=MemoryAccess.build(memory, agents, audit),
             upkeep=upkeep,
             ingestion=Ingestion(db, settings, secret_store, memory, audit),
+            playbooks=playbooks,
         )
 
     async def start(self, *, workers: bool = True) -> None:
@@ -214,6 +227,7 @@ class Platform:
         if workers and self.settings.worker_concurrency > 0:
             self.worker.start()
             self.upkeep.start()
+            self.playbooks.start()
             _background.add(asyncio.get_running_loop().create_task(_load_agent_loop()))
 
     @property
@@ -229,6 +243,7 @@ class Platform:
         await self.ingestion.stop()
         await self.worker.stop()
         await self.upkeep.stop()
+        await self.playbooks.stop()
         await self.worker.deps.titles.wait()
         await self.pool.stop()
         await self.mcp.stop()

@@ -108,6 +108,16 @@ def world(
     group_id = add_team(
         settings.database_url, me["org_id"], "policy-team", lead=agent["id"], members=[]
     )
+    playbook = ok(
+        admin.post(
+            "/api/playbooks",
+            json={"name": "policy-playbook", "stages": [{"name": "do", "agent": "policy-agent"}]},
+        ),
+        201,
+    )
+    playbook_run = ok(
+        admin.post(f"/api/playbooks/{playbook['id']}/runs", json={"objective": "x"}), 201
+    )
     org = ok(admin.post("/api/admin/orgs", json={"name": "outside"}), 201)
     ok(
         admin.post(
@@ -143,6 +153,8 @@ def world(
             "change_id": change["id"],
             "job_id": job_id,
             "group_id": group_id,
+            "playbook_id": playbook["id"],
+            "playbook_run_id": playbook_run["id"],
         },
         operator=key_for("op"),
         viewer=key_for("viewer"),

@@ -32,6 +32,7 @@ from nexora.api.routes import (
     memory_items,
     models,
     openai_compat,
+    playbooks,
     plugins,
     policies,
     projects,
@@ -78,6 +79,7 @@ ROUTERS = (
     memory_items.router,
     memory_changes.router,
     memory_ingest.router,
+    playbooks.router,
 )
 
 

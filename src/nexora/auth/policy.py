@@ -97,6 +97,17 @@ ROUTE_POLICIES: dict[tuple[str, str], Access] = {
     ("PUT", "/api/admin/providers/{name}"): ADMIN,
     ("DELETE", "/api/admin/providers/{name}"): ADMIN,
     ("POST", "/api/admin/providers/{name}/test"): ADMIN,
+    # playbooks: reading for members; grants, ownership and tenancy in the service
+    ("GET", "/api/playbooks"): MEMBER,
+    ("POST", "/api/playbooks"): OPERATOR,
+    ("GET", "/api/playbooks/{playbook_id}"): MEMBER,
+    ("PUT", "/api/playbooks/{playbook_id}"): OPERATOR,
+    ("DELETE", "/api/playbooks/{playbook_id}"): OPERATOR,
+    ("POST", "/api/playbooks/{playbook_id}/runs"): OPERATOR,
+    ("GET", "/api/playbook-runs"): MEMBER,
+    ("GET", "/api/playbook-runs/{playbook_run_id}"): MEMBER,
+    ("POST", "/api/playbook-runs/{playbook_run_id}/takeover"): OPERATOR,
+    ("POST", "/api/playbook-runs/{playbook_run_id}/abort"): OPERATOR,
     # runs and chat
     ("POST", "/api/runs"): OPERATOR,
     ("GET", "/api/runs"): MEMBER,

@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     # A run's job starts once this process has had no run for this long (see MemoryUpkeep).
     memory_jobs_quiet_seconds: float = Field(default=0.2, ge=0, le=60)
     memory_extract_max_ops: int = Field(default=8, ge=1, le=50)
+    # Playbooks: how often stages whose runs ended unseen (or outlived their timeout) are
+    # judged, and how much of a stage's final answer later stages get as its summary.
+    playbook_reconcile_seconds: float = Field(default=10.0, gt=0, le=3600)
+    playbook_summary_chars: int = Field(default=4000, ge=200, le=50_000)
     # Consolidation: how often it runs, after how many days a session's messages are folded
     # into one summary, and how alike two memories' vectors must be to count as one.
     memory_consolidate_interval_seconds: float = Field(default=6 * 3600.0, gt=0)

@@ -51,14 +51,17 @@ class RunService:
         context: Sequence[dict[str, str]] = (),
         parent_run_id: str | None = None,
         view: AgentView | None = None,
+        run_id: str | None = None,
     ) -> Run:
-        """Queues a run; `view` is the agent as the caller just checked it (saves a lookup)."""
+        """Queues a run; `view` is the agent as the caller just checked it (saves a lookup).
+        A caller that records the run elsewhere in the same transaction (a playbook's stage)
+        chooses its `run_id`; objects it added to `db` are committed with the run."""
         _check_input(text)
         if view is None or view.record.id != agent_id:
             view = await self.agents.find(db, actor, agent_id)
         await self.quotas.check(db, actor)  # 429 once the actor or their org is over a quota
         run = Run(
-            id=new_id(),
+            id=run_id or new_id(),
             org_id=actor.org_id,
             agent_id=view.record.id,
             session_id=session.id if session else None,

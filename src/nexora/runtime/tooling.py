@@ -4,9 +4,10 @@ ToolPolicy, plus the ToolContext handed to each call."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +18,7 @@ from nexora.config.settings import Settings
 from nexora.governance.runtime_config import TOOL_RULES_BY_ROLE, get_config
 from nexora.storage.db import Database
 from nexora.storage.models import Membership, Run
-from nexora.tools.base import ToolContext
+from nexora.tools.base import ToolContext, ToolSpec
 from nexora.tools.policy import RoleRules
 from nexora.tools.registry import ToolRegistry
 
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
     from nexora.plugins.host import PluginHost
     from nexora.skills.catalog import SkillCatalog
     from nexora.tools.toolset import CallReporter, GovernedToolset
+
+# Tools a feature offers to some runs only, whatever their agent's `tools` list says (a
+# playbook's stage runs deliver artifacts); asked once per run, an empty list for the rest.
+RunTools = Callable[[AsyncSession, Run], Awaitable[list[ToolSpec[Any]]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,7 @@ class Tooling:
     mcp: McpManager | None = None
     plugins: PluginHost | None = None
     memory: Memory | None = None
+    run_tools: list[RunTools] = field(default_factory=list)
 
     async def for_run(
         self,
@@ -88,6 +94,9 @@ class Tooling:
         board = extras.group_id if self.memory is not None else None
         if board is not None:
             specs.append(BLACKBOARD_WRITE)
+        for offer in self.run_tools:
+            named = {spec.name for spec in specs}
+            specs += [spec for spec in await offer(session, run) if spec.name not in named]
         nexora = SpecToolset(specs)
         servers = (
             await self.mcp.toolsets_for(run.org_id, run.user_id, view.config)

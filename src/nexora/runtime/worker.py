@@ -28,7 +28,7 @@ from nexora.governance.audit import AuditLog
 from nexora.governance.runtime_config import APPROVAL_WAIT_MINUTES, get_config
 from nexora.runtime.agent_runs import AgentRuns, fail_orphaned_children
 from nexora.runtime.bus import EventBus
-from nexora.runtime.events import EventType, RunStatus
+from nexora.runtime.events import TERMINAL, EventType, RunStatus
 from nexora.runtime.finish import finish_run
 from nexora.runtime.notify import RUN_CANCELLED, RUN_QUEUED, Notifier
 from nexora.runtime.queue import Lease, LeaseLost, RunQueue
@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CancelReason = Literal["user", "shutdown", "lease_lost"]
+# Told about every run a worker ended (its id and final status), after that is committed.
+RunObserver = Callable[[str, RunStatus], Awaitable[object]]
 CANCEL_POLL_SECONDS = 0.5
 
 
@@ -81,6 +83,9 @@ class WorkerDeps:
     audit: AuditLog | None = None
     # Keeps each completed run's turns and extracts memories; compresses long sessions.
     memory: MemoryUpkeep | None = None
+    # Features that follow runs to their end (a playbook advancing to its next stage). They
+    # must not rely on being called: a crash right after the commit skips them.
+    observers: list[RunObserver] = field(default_factory=list)
 
 
 @dataclass
@@ -202,6 +207,8 @@ class Worker:
                 self.deps.queue, self.deps.bus, self.deps.notifier, lease, first_seq
             )
             await self._run_to_end(run, lease, recorder)
+            if self.deps.observers:
+                await self._tell_observers(run.id)
         except LeaseLost:
             log.info("run %s: lease lost, another worker continues it", lease.run_id)
         except Exception:
@@ -211,6 +218,19 @@ class Worker:
                 await recorder.close()
             self._running.pop(lease.run_id, None)
             self._wake.set()
+
+    async def _tell_observers(self, run_id: str) -> None:
+        """Tells the observers of finished runs (a playbook's engine) that this one ended; a
+        run parked for approval or released at shutdown has not."""
+        async with self.deps.queue.db.session() as session:
+            status = await session.scalar(select(Run.status).where(Run.id == run_id))
+        if status not in TERMINAL:
+            return
+        for observe in self.deps.observers:
+            try:
+                await observe(run_id, RunStatus(status))
+            except Exception:
+                log.exception("run %s: an observer of finished runs failed", run_id)
 
     async def _run_to_end(self, run: Run, lease: Lease, recorder: EventRecorder) -> None:
         if run.group_id is not None:

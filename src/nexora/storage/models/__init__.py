@@ -22,6 +22,7 @@ from nexora.storage.models.governance import (
     Secret,
 )
 from nexora.storage.models.memory import MemoryBlock, MemoryChange, MemoryItem, MemoryJob
+from nexora.storage.models.playbooks import Playbook, PlaybookRun, StageExecution
 from nexora.storage.models.runtime import (
     AuditEvent,
     ChatSession,
@@ -54,6 +55,8 @@ __all__ = [
     "MemoryItem",
     "MemoryJob",
     "Org",
+    "Playbook",
+    "PlaybookRun",
     "PluginEnablement",
     "Project",
     "ProviderSetting",
@@ -64,6 +67,7 @@ __all__ = [
     "RunStep",
     "RuntimeConfig",
     "Secret",
+    "StageExecution",
     "TokenUsage",
     "User",
 ]
