@@ -34,6 +34,7 @@ from nexora.memory.service import Memory
 from nexora.memory.upkeep import MemoryUpkeep
 from nexora.plugins.host import PluginHost
 from nexora.providers.resolver import ModelResolver
+from nexora.routing.router import Router
 from nexora.runtime.bus import EventBus
 from nexora.runtime.chat import ChatService
 from nexora.runtime.notify import EVENTS_STORED, RUN_QUEUED, Notifier
@@ -176,7 +177,7 @@ class Platform:
             audit=audit,
             usage=usage,
             runs=runs,
-            chat=ChatService(runs, approvals),
+            chat=ChatService(runs, approvals, Router(settings, models, usage)),
             worker=worker,
             approvals=approvals,
             skills=skills,

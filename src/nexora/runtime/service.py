@@ -19,6 +19,7 @@ from nexora.runtime.events import ACTIVE, Event, EventType, RunStatus
 from nexora.runtime.notify import RUN_CANCELLED, RUN_QUEUED, Notifier
 from nexora.storage.base import new_id, utcnow
 from nexora.storage.models import Approval, ChatSession, Run, RunEvent
+from nexora.teams.access import get_group
 
 MAX_INPUT_CHARS = 200_000
 
@@ -51,13 +52,21 @@ class RunService:
         context: Sequence[dict[str, str]] = (),
         parent_run_id: str | None = None,
         view: AgentView | None = None,
+        routing: dict[str, Any] | None = None,
+        group_id: str | None = None,
     ) -> Run:
-        """Queues a run; `view` is the agent as the caller just checked it (saves a lookup)."""
+        """Queues a run; `view` is the agent as the caller just checked it (saves a lookup).
+
+        With `group_id` it is a team run and `agent_id` is the group's lead: the caller must
+        be able to use the group, which covers its agents (see `nexora.teams.access`)."""
         if not text.strip():
             raise InvalidInput("input: must not be empty")
         if len(text) > MAX_INPUT_CHARS:
             raise InvalidInput(f"input: longer than {MAX_INPUT_CHARS} characters")
-        if view is None or view.record.id != agent_id:
+        if group_id is not None:
+            await get_group(db, actor, group_id)
+            view = await self.agents.for_run(db, actor.org_id, agent_id)
+        elif view is None or view.record.id != agent_id:
             view = await self.agents.find(db, actor, agent_id)
         await self.quotas.check(db, actor)  # 429 once the actor or their org is over a quota
         run = Run(
@@ -67,6 +76,8 @@ class RunService:
             session_id=session.id if session else None,
             user_id=actor.user_id,
             parent_run_id=parent_run_id,
+            group_id=group_id,
+            routing=routing,
             input=text,
             context=list(context),
             status=RunStatus.PENDING,

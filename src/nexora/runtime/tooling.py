@@ -46,7 +46,13 @@ class Tooling:
         view: AgentView,
         agent: ActiveAgent,
         reporter: CallReporter,
+        *,
+        offer_tools: bool = True,
+        confirm_all: bool = False,
     ) -> tuple[GovernedToolset, ToolContext]:
+        """`offer_tools=False` (a run routed "fast") offers the model no tool at all, while
+        the agent keeps its memory in the prompt; `confirm_all` (a "/confirm" run) makes every
+        call that would run wait for the caller's confirmation."""
         from pydantic_ai.toolsets import CombinedToolset
 
         from nexora.memory.run_memory import MEMORY_KEY, load_run_memory
@@ -68,10 +74,12 @@ class Tooling:
         if remembers:
             named = {spec.name for spec in specs}
             specs += [spec for spec in MEMORY_TOOLS if spec.name not in named]
+        if not offer_tools:
+            specs = []
         nexora = SpecToolset(specs)
         servers = (
             await self.mcp.toolsets_for(run.org_id, run.user_id, view.config)
-            if self.mcp is not None
+            if self.mcp is not None and offer_tools
             else []
         )
         toolset = GovernedToolset(
@@ -80,6 +88,7 @@ class Tooling:
             policy=view.config.tool_policy,
             role_rules=await role_rules(session, run),
             reporter=reporter,
+            confirm_all=confirm_all,
         )
         context = ToolContext(
             org_id=run.org_id,

@@ -209,21 +209,32 @@ class Worker:
         # The agent loop (pydantic-ai) loads with the first run, not at start-up.
         from nexora.runtime.executor import RunStopped, StepExecutor
 
+        routing = run.routing or {}
         executor = StepExecutor(
             recorder,
             self.deps.usage,
-            self.deps.max_steps,
+            routing.get("max_steps") or self.deps.max_steps,
             guard=self.deps.over_quota,
             audit=self.deps.audit,
             compactor=self.deps.memory.compactor() if self.deps.memory is not None else None,
         )
         state = StepState(run.step_count, run.prompt_tokens, run.completion_tokens, 0)
         try:
+            if routing and run.attempts == 1:  # the route opens the trace, once
+                await recorder.emit(EventType.ROUTE_CHOSEN, routing)
             async with self.deps.queue.db.session() as session:
                 view = await self.deps.agents.for_run(session, run.org_id, run.agent_id)
                 resolved = await self.deps.models.resolve(session, run.org_id, view.config.model)
                 agent = self.deps.pool.acquire(view)
-                toolset, deps = await self.deps.tooling.for_run(session, run, view, agent, executor)
+                toolset, deps = await self.deps.tooling.for_run(
+                    session,
+                    run,
+                    view,
+                    agent,
+                    executor,
+                    offer_tools=routing.get("route") != "fast",
+                    confirm_all=bool(routing.get("confirm")),
+                )
             model = ModelHandle(resolved.provider, resolved.model_name, resolved.model)
             output, state, last_step = await executor.execute(
                 run, lease, agent, model, toolset, deps
