@@ -62,20 +62,21 @@ class Tooling:
         from nexora.tools.toolset import GovernedToolset, SpecToolset
         from nexora.tools.trace import load_run_trace
 
-        skills = await visible_skills(self.skills, session, run.org_id, view) if self.skills else []
-        plugin_tools = await self.plugins.tools_for(session, run.org_id) if self.plugins else {}
-        specs = self.tools.select(view.config.tools, also=plugin_tools)
+        skills, specs = [], []
+        if offer_tools:
+            if self.skills:
+                skills = await visible_skills(self.skills, session, run.org_id, view)
+            plugins = await self.plugins.tools_for(session, run.org_id) if self.plugins else {}
+            specs = self.tools.select(view.config.tools, also=plugins)
         if skills and LOAD_SKILL.name not in view.config.tools:
             specs.append(LOAD_SKILL)
         # An agent with memory gets the memory tools and its core blocks in the prompt; one
         # without gets neither, even when its `tools` list names them.
         remembers = view.config.memory.enabled and self.memory is not None
         specs = [spec for spec in specs if remembers or spec.name not in MEMORY_TOOL_NAMES]
-        if remembers:
+        if remembers and offer_tools:
             named = {spec.name for spec in specs}
             specs += [spec for spec in MEMORY_TOOLS if spec.name not in named]
-        if not offer_tools:
-            specs = []
         nexora = SpecToolset(specs)
         servers = (
             await self.mcp.toolsets_for(run.org_id, run.user_id, view.config)
