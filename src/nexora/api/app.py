@@ -39,6 +39,7 @@ from nexora.api.routes import (
     runs,
     secrets,
     skills,
+    templates,
     tools,
     usage,
 )
@@ -66,6 +67,7 @@ ROUTERS = (
     runs.router,
     run_approvals.router,
     chat.router,
+    templates.router,
     openai_compat.router,
     usage.router,
     secrets.admin_router,

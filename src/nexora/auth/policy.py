@@ -54,6 +54,9 @@ ROUTE_POLICIES: dict[tuple[str, str], Access] = {
     ("GET", "/api/projects"): MEMBER,
     ("POST", "/api/projects"): ADMIN,
     ("GET", "/api/projects/{project_id}"): MEMBER,
+    # team templates
+    ("GET", "/api/templates"): MEMBER,
+    ("POST", "/api/templates/{name}/apply"): ADMIN,
     # agents
     ("GET", "/api/agents"): MEMBER,
     ("POST", "/api/agents"): ADMIN,
