@@ -32,6 +32,7 @@ from nexora.memory.access import MemoryAccess
 from nexora.memory.ingest.runner import Ingestion
 from nexora.memory.service import Memory
 from nexora.memory.upkeep import MemoryUpkeep
+from nexora.periodic import Periodic
 from nexora.plugins.host import PluginHost
 from nexora.providers.resolver import ModelResolver
 from nexora.routing.router import Router
@@ -47,6 +48,7 @@ from nexora.runtime.worker import Worker, WorkerDeps, worker_identity
 from nexora.skills.catalog import SkillCatalog
 from nexora.storage import migrate
 from nexora.storage.db import Database
+from nexora.teams.dispatch import DispatchService
 from nexora.tenancy.bootstrap import bootstrap
 from nexora.tools.registry import ToolRegistry
 from nexora.tools.registry import registry as default_tools
@@ -102,6 +104,9 @@ class Platform:
     memory_access: MemoryAccess
     upkeep: MemoryUpkeep
     ingestion: Ingestion
+    dispatch: DispatchService
+    # Keeps the results of finished dispatches and reports them to their reply_to.
+    dispatch_settler: Periodic
 
     @classmethod
     def from_settings(cls, settings: Settings, tools: ToolRegistry | None = None) -> Platform:
@@ -159,6 +164,7 @@ class Platform:
             ),
             concurrency=settings.worker_concurrency,
         )
+        dispatch = DispatchService(db, settings, agents, runs, models, usage)
         return cls(
             settings=settings,
             db=db,
@@ -188,6 +194,8 @@ class Platform:
             memory_access=MemoryAccess.build(memory, agents, audit),
             upkeep=upkeep,
             ingestion=Ingestion(db, settings, secret_store, memory, audit),
+            dispatch=dispatch,
+            dispatch_settler=Periodic("dispatch-settle", 2.0, dispatch.settle_all),
         )
 
     async def start(self, *, workers: bool = True) -> None:
@@ -214,6 +222,7 @@ class Platform:
         if workers and self.settings.worker_concurrency > 0:
             self.worker.start()
             self.upkeep.start()
+            self.dispatch_settler.start()
             _background.add(asyncio.get_running_loop().create_task(_load_agent_loop()))
 
     @property
@@ -226,6 +235,7 @@ class Platform:
         return 0.25
 
     async def stop(self) -> None:
+        await self.dispatch_settler.stop()
         await self.ingestion.stop()
         await self.worker.stop()
         await self.upkeep.stop()

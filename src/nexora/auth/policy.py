@@ -57,6 +57,9 @@ ROUTE_POLICIES: dict[tuple[str, str], Access] = {
     # team templates
     ("GET", "/api/templates"): MEMBER,
     ("POST", "/api/templates/{name}/apply"): ADMIN,
+    # dispatch to the org's secretary (it only picks agents the caller may use)
+    ("POST", "/api/dispatch"): OPERATOR,
+    ("GET", "/api/dispatch/{dispatch_id}"): OPERATOR,
     # agents
     ("GET", "/api/agents"): MEMBER,
     ("POST", "/api/agents"): ADMIN,
