@@ -5,6 +5,7 @@ keeps the result and reports it to where the request asked (`reply_to`)."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ from nexora.agents.registry import AgentRegistry
 from nexora.auth.actor import Actor
 from nexora.config import Settings
 from nexora.errors import InvalidInput, NexoraError, NotFound
+from nexora.governance.usage_report import as_utc
 from nexora.runtime.events import TERMINAL, RunStatus
 from nexora.runtime.service import RunService
 from nexora.runtime.steps import ModelHandle
@@ -172,6 +174,11 @@ def public(dispatch: Dispatch) -> dict[str, Any]:
         "result": dispatch.result,
         "error": dispatch.error,
         "delivery": dispatch.delivery,
-        "created_at": dispatch.created_at.isoformat() if dispatch.created_at else None,
-        "updated_at": dispatch.updated_at.isoformat() if dispatch.updated_at else None,
+        "created_at": _iso(dispatch.created_at),
+        "updated_at": _iso(dispatch.updated_at),
     }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    aware = as_utc(moment)  # SQLite gives stored times back without their zone
+    return aware.isoformat() if aware else None
