@@ -3,16 +3,23 @@ reuses an identical team, names the roles itself when asked to, and keeps dispat
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
+import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nexora.config import Settings
 from nexora.storage.base import new_id
-from nexora.storage.models import Group, GroupMember, Role
+from nexora.storage.models import Dispatch, Group, GroupMember, Role
 from tests.fakes.openai_server import FakeOpenAIServer, Reply, ToolCall, mentions
+from tests.fakes.web_site import LoopbackSite
+from tests.fakes.web_site import Reply as SiteReply
 from tests.support.api import assert_problem, auth, login, ok
 from tests.support.db import query
+from tests.support.runs import wait_for_run
 from tests.support.server import RunningServer
 
 ROLES_PROMPT = "Which of these capabilities does the objective need?"
@@ -160,3 +167,59 @@ def test_dispatches_are_private(
     assert_problem(anon.get(f"/api/dispatch/{made['id']}", headers=acme), 404)
     # Another org's secretary has none of this org's agents to choose from.
     assert_problem(anon.post("/api/dispatch", json=body, headers=acme), 422, "frontend")
+
+
+class TestReporting:
+    @pytest.fixture
+    def settings(self, settings: Settings) -> Settings:
+        return settings.model_copy(update={"web_allowed_hosts": ["127.0.0.1"]})
+
+    def test_a_finished_dispatch_keeps_its_result_and_posts_it_to_its_webhook(
+        self, server: RunningServer, admin: httpx.Client, llm: FakeOpenAIServer
+    ) -> None:
+        web = _agent(admin, "web-dev", ["frontend"])
+        llm.reply_text("The header is styled.")
+        run = ok(admin.post("/api/runs", json={"agent_id": web["id"], "input": "style it"}), 201)
+        assert wait_for_run(admin, run["id"])["status"] == "completed"
+        with LoopbackSite() as site:
+            site.route("/hook", SiteReply(204))
+            body = {"required_roles": ["frontend"], "objective": "Style the header"}
+            hooked = ok(
+                admin.post("/api/dispatch", json={**body, "reply_to": site.url("/hook")}), 201
+            )
+            refused = ok(
+                admin.post("/api/dispatch", json={**body, "reply_to": "http://127.0.0.2:9/x"}), 201
+            )
+            # The work itself cannot start in this build: give both dispatches the finished
+            # run, as starting it would have, and let the platform settle them.
+            _attach_run(server, [hooked["id"], refused["id"]], run["id"])
+            done = _eventually_settled(admin, hooked["id"])
+            assert done["status"] == "completed" and done["result"] == "The header is styled."
+            assert done["delivery"] == "delivered (HTTP 204)"
+            (posted,) = site.requests
+            assert posted.method == "POST" and posted.json()["id"] == hooked["id"]
+            assert posted.json()["result"] == "The header is styled."
+        failed = _eventually_settled(admin, refused["id"])
+        assert failed["status"] == "completed" and failed["delivery"].startswith("failed:")
+        assert "loopback" in failed["delivery"]
+
+
+def _attach_run(server: RunningServer, dispatch_ids: list[str], run_id: str) -> None:
+    async def work(session: AsyncSession) -> None:
+        await session.execute(
+            update(Dispatch)
+            .where(Dispatch.id.in_(dispatch_ids))
+            .values(status="running", run_id=run_id, error=None)
+        )
+        await session.commit()
+
+    query(server.platform.settings.database_url, work)
+
+
+def _eventually_settled(admin: httpx.Client, dispatch_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 15
+    while True:
+        seen: dict[str, Any] = ok(admin.get(f"/api/dispatch/{dispatch_id}"))
+        if seen["status"] != "running" or time.monotonic() > deadline:
+            return seen
+        time.sleep(0.1)
