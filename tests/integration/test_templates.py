@@ -79,9 +79,9 @@ def test_api_lists_and_applies_a_template_once(
         "reviewer",
     ]
     assert software["group"]["lead"] == "product-manager"
-    steps = software["playbook"]["steps"]
-    assert [s["name"] for s in steps] == ["design", "implement", "test", "review"]
-    assert steps[-1]["on_reject"] == "implement"
+    stages = software["playbook"]["stages"]
+    assert [s["name"] for s in stages] == ["design", "implement", "test", "review"]
+    assert stages[-1]["review"] == {"on_reject": "implement"}
 
     project = ok(admin.post("/api/projects", json={"name": "platform"}), 201)
     body = {"project_id": project["id"]}

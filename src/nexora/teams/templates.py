@@ -46,18 +46,23 @@ class TemplateGroup(_Strict):
     members: list[Name]  # agent names, in the order serial runs visit them
 
 
-class PlaybookStep(_Strict):
+class StageReview(_Strict):
+    on_reject: Name  # the earlier stage the work goes back to when this one rejects it
+
+
+class PlaybookStage(_Strict):
+    """A stage in the playbook engine's own format (`nexora.teams.playbooks.definition`)."""
+
     name: Name
     role: Name
     instructions: str = ""
-    # The step the work goes back to when this one rejects it (a review sends back).
-    on_reject: Name | None = None
+    review: StageReview | None = None
 
 
 class TemplatePlaybook(_Strict):
     name: Name
     description: str = ""
-    steps: list[PlaybookStep] = Field(min_length=1)
+    stages: list[PlaybookStage] = Field(min_length=1)
 
 
 class Template(_Strict):
@@ -81,12 +86,16 @@ class Template(_Strict):
         if self.group.lead not in self.group.members:
             raise ValueError(f"group lead {self.group.lead!r} is not a member")
         if self.playbook is not None:
-            steps = {step.name for step in self.playbook.steps}
-            for step in self.playbook.steps:
-                if step.role not in roles:
-                    raise ValueError(f"playbook step {step.name!r}: unknown role {step.role!r}")
-                if step.on_reject is not None and step.on_reject not in steps:
-                    raise ValueError(f"playbook step {step.name!r}: no step {step.on_reject!r}")
+            earlier: set[str] = set()
+            for stage in self.playbook.stages:
+                if stage.role not in roles:
+                    raise ValueError(f"playbook stage {stage.name!r}: unknown role {stage.role!r}")
+                if stage.review is not None and stage.review.on_reject not in earlier:
+                    raise ValueError(
+                        f"playbook stage {stage.name!r}: {stage.review.on_reject!r} is not an "
+                        "earlier stage"
+                    )
+                earlier.add(stage.name)
         return self
 
     def role_of(self, agent: str) -> str:
