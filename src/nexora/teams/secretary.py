@@ -106,12 +106,19 @@ async def roles_for(
 
 
 def roles_by_rules(objective: str, known: list[str]) -> list[str]:
-    text = objective.lower()
-    found = [c for c in known if re.search(rf"(?<!\w){re.escape(c)}(?!\w)", text)]
+    """Capabilities the objective names, and those its role cues point to, in the order the
+    objective mentions them (the first becomes the team's lead)."""
+    found: list[tuple[int, str]] = []
+    for capability in known:
+        named = re.search(rf"(?<!\w){re.escape(capability)}(?!\w)", objective, re.IGNORECASE)
+        if named:
+            found.append((named.start(), capability))
     for cue, pattern in ROLE_CUES.items():
-        if pattern.search(objective):
-            found += [c for c in _CUE_CAPABILITIES.get(cue, ()) if c in known][:1]
-    return list(dict.fromkeys(found))[:MAX_ROLES]
+        cued = pattern.search(objective)
+        offered = [c for c in _CUE_CAPABILITIES.get(cue, ()) if c in known]
+        if cued and offered:
+            found.append((cued.start(), offered[0]))
+    return list(dict.fromkeys(capability for _, capability in sorted(found)))[:MAX_ROLES]
 
 
 async def _ask(
