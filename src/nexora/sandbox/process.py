@@ -76,16 +76,27 @@ async def run_process(
     mode: str,
 ) -> ProcessResult:
     started = time.monotonic()
-    proc = await asyncio.create_subprocess_exec(
-        *argv,
-        cwd=cwd,
-        env=dict(env),
-        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,  # its own process group, which we can kill as one
-        preexec_fn=preexec,
+    spawn = asyncio.ensure_future(
+        asyncio.create_subprocess_exec(
+            *argv,
+            cwd=cwd,
+            env=dict(env),
+            stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,  # its own process group, which we can kill as one
+            preexec_fn=preexec,
+        )
     )
+    try:
+        proc = await asyncio.shield(spawn)
+    except asyncio.CancelledError:
+        # Cancelled while the pipes were being connected: the command may be running already.
+        # asyncio's own clean-up would kill only the command, then wait for pipes that its
+        # children keep open, forever; so let the spawn finish and kill the whole tree.
+        with contextlib.suppress(Exception):
+            await asyncio.shield(_kill_tree(await spawn))
+        raise
     assert proc.stdout is not None
     assert proc.stderr is not None
     out = _CappedReader(proc.stdout, output_limit)
