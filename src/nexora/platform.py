@@ -159,7 +159,7 @@ class Platform:
                     mcp=mcp,
                     plugins=plugins,
                     memory=memory,
-                    run_tools=[StageTools(db, playbooks.vault).for_run],
+                    run_tools=[StageTools(db, playbooks).for_run],
                 ),
                 titles=TitleWriter(db, usage),
                 max_steps=settings.run_max_steps,
