@@ -32,8 +32,10 @@ from nexora.memory.access import MemoryAccess
 from nexora.memory.ingest.runner import Ingestion
 from nexora.memory.service import Memory
 from nexora.memory.upkeep import MemoryUpkeep
+from nexora.periodic import Periodic
 from nexora.plugins.host import PluginHost
 from nexora.providers.resolver import ModelResolver
+from nexora.routing.router import Router
 from nexora.runtime.bus import EventBus
 from nexora.runtime.chat import ChatService
 from nexora.runtime.notify import EVENTS_STORED, RUN_QUEUED, Notifier
@@ -46,6 +48,7 @@ from nexora.runtime.worker import Worker, WorkerDeps, worker_identity
 from nexora.skills.catalog import SkillCatalog
 from nexora.storage import migrate
 from nexora.storage.db import Database
+from nexora.teams.dispatch import DispatchService
 from nexora.teams.playbooks.engine import PlaybookEngine
 from nexora.teams.playbooks.tools import StageTools
 from nexora.tenancy.bootstrap import bootstrap
@@ -104,6 +107,9 @@ class Platform:
     upkeep: MemoryUpkeep
     ingestion: Ingestion
     playbooks: PlaybookEngine
+    dispatch: DispatchService
+    # Keeps the results of finished dispatches and reports them to their reply_to.
+    dispatch_settler: Periodic
 
     @classmethod
     def from_settings(cls, settings: Settings, tools: ToolRegistry | None = None) -> Platform:
@@ -171,6 +177,7 @@ class Platform:
             concurrency=settings.worker_concurrency,
         )
         upkeep.busy = lambda: worker.active_runs > 0
+        dispatch = DispatchService(db, settings, agents, runs, models, usage)
         return cls(
             settings=settings,
             db=db,
@@ -189,7 +196,7 @@ class Platform:
             audit=audit,
             usage=usage,
             runs=runs,
-            chat=ChatService(runs, approvals),
+            chat=ChatService(runs, approvals, Router(settings, models, usage)),
             worker=worker,
             approvals=approvals,
             skills=skills,
@@ -201,6 +208,8 @@ class Platform:
             upkeep=upkeep,
             ingestion=Ingestion(db, settings, secret_store, memory, audit),
             playbooks=playbooks,
+            dispatch=dispatch,
+            dispatch_settler=Periodic("dispatch-settle", 2.0, dispatch.settle_all),
         )
 
     async def start(self, *, workers: bool = True) -> None:
@@ -228,6 +237,7 @@ class Platform:
             self.worker.start()
             self.upkeep.start()
             self.playbooks.start()
+            self.dispatch_settler.start()
             _background.add(asyncio.get_running_loop().create_task(_load_agent_loop()))
 
     @property
@@ -240,6 +250,7 @@ class Platform:
         return 0.25
 
     async def stop(self) -> None:
+        await self.dispatch_settler.stop()
         await self.ingestion.stop()
         await self.worker.stop()
         await self.upkeep.stop()

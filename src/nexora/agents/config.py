@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -13,6 +13,7 @@ from nexora.tools.policy import ToolPolicy
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,63}$")
 MAX_PERSONA_CHARS = 100_000
+Capability = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class MemorySettings(BaseModel):
@@ -74,6 +75,13 @@ class AgentSpec(BaseModel):
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     channels: list[ChannelBinding] = Field(default_factory=list, max_length=50)
     project_id: str | None = None
+    # Chat routing: "auto" picks a fast answer, a single-agent run or a team run per message;
+    # "off" makes every message a normal run (the /fast, /deep and /confirm prefixes still work).
+    routing: Literal["auto", "off"] = "auto"
+    # The group (by name) whose team run takes the messages routing finds to need a team.
+    team: str | None = Field(default=None, min_length=1, max_length=64)
+    # What this agent can be asked for, besides its roles' capabilities; dispatch matches on it.
+    capabilities: list[Capability] = Field(default_factory=list, max_length=50)
 
     @field_validator("name")
     @classmethod

@@ -54,6 +54,12 @@ ROUTE_POLICIES: dict[tuple[str, str], Access] = {
     ("GET", "/api/projects"): MEMBER,
     ("POST", "/api/projects"): ADMIN,
     ("GET", "/api/projects/{project_id}"): MEMBER,
+    # team templates
+    ("GET", "/api/templates"): MEMBER,
+    ("POST", "/api/templates/{name}/apply"): ADMIN,
+    # dispatch to the org's secretary (it only picks agents the caller may use)
+    ("POST", "/api/dispatch"): OPERATOR,
+    ("GET", "/api/dispatch/{dispatch_id}"): OPERATOR,
     # agents
     ("GET", "/api/agents"): MEMBER,
     ("POST", "/api/agents"): ADMIN,

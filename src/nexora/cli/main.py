@@ -16,6 +16,7 @@ from nexora.cli import (
     plugins,
     secrets,
     skills,
+    templates,
     users,
 )
 from nexora.cli.doctor import doctor
@@ -38,6 +39,7 @@ app.command()(run)
 app.command()(tail)
 app.command()(export)
 app.add_typer(users.app, name="users")
+app.add_typer(templates.app, name="templates")
 app.add_typer(agents.app, name="agents")
 app.add_typer(db.app, name="db")
 app.add_typer(approvals.app, name="approvals")

@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     mcp_start_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     mcp_idle_ttl_seconds: float = Field(default=600.0, gt=0, le=86_400)
     mcp_max_connections: int = Field(default=50, ge=1, le=10_000)
+    # Chat routing. `router_model` ("provider:model", a small one) is asked only when the rules
+    # cannot tell a message's route; past the timeout, or when it fails, the rules decide.
+    # `/deep` without a team gives the run this many model steps instead of run_max_steps.
+    router_model: str | None = None
+    router_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    router_deep_max_steps: int = Field(default=150, ge=1, le=10_000)
     # Memory upkeep. After-run jobs (turns kept, facts extracted) that a stopped process left
     # behind are picked up this often; a job running longer than the stale time is taken as
     # abandoned. Extraction applies at most `memory_extract_max_ops` changes per run; off here,
@@ -168,7 +174,7 @@ class Settings(BaseSettings):
     def _expand_home(cls, value: Path) -> Path:
         return value.expanduser().resolve()
 
-    @field_validator("default_model")
+    @field_validator("default_model", "router_model")
     @classmethod
     def _model_has_provider(cls, value: str | None) -> str | None:
         if value is not None and ":" not in value:

@@ -78,14 +78,17 @@ class AgentRuns:
         self.deps = deps
         self._children: dict[str, asyncio.Future[_Ended]] = {}
 
-    def step_executor(self, recorder: EventRecorder, *, compact: bool) -> StepExecutor:
+    def step_executor(
+        self, recorder: EventRecorder, *, compact: bool, max_steps: int | None = None
+    ) -> StepExecutor:
+        """`max_steps` raises the step budget (a message routed "deep")."""
         from nexora.runtime.executor import StepExecutor
 
         memory = self.deps.memory
         return StepExecutor(
             recorder,
             self.deps.usage,
-            self.deps.max_steps,
+            max_steps or self.deps.max_steps,
             guard=self.deps.over_quota,
             audit=self.deps.audit,
             compactor=memory.compactor() if compact and memory is not None else None,
@@ -103,8 +106,16 @@ class AgentRuns:
         view = await self.deps.agents.for_run(session, run.org_id, run.agent_id)
         resolved = await self.deps.models.resolve(session, run.org_id, view.config.model)
         agent = self.deps.pool.acquire(view)
+        routing = run.routing or {}
         toolset, context = await self.deps.tooling.for_run(
-            session, run, view, agent, executor, extras
+            session,
+            run,
+            view,
+            agent,
+            executor,
+            extras,
+            offer_tools=routing.get("route") != "fast",
+            confirm_all=bool(routing.get("confirm")),
         )
         context.extra[DELEGATION_KEY] = Delegation(self, run, view.config)
         model = ModelHandle(resolved.provider, resolved.model_name, resolved.model)

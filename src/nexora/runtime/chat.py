@@ -1,7 +1,10 @@
 """Chat on top of runs: one active run per session; a second message attaches to it.
 
-While the session's run waits for tool-call approval, `/confirm` and `/deny [reason]` decide
-the calls the sender may decide (the policy says who: the run's user, or only an admin).
+While the session's run waits for tool-call approval, `/confirm` (`/确认`) and `/deny [reason]`
+decide the calls the sender may decide (the policy says who: the run's user, or only an admin).
+Otherwise each message that starts a run is routed first (`nexora.routing`): a direct answer,
+the agent with its tools, or the agent's team; `/confirm <text>` then asks for a run whose
+every tool call waits for the sender.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nexora.agents.registry import AgentView
 from nexora.auth.actor import Actor
 from nexora.errors import InvalidInput, NotFound
 from nexora.governance.approvals import Approvals
 from nexora.governance.audit import RequestContext
+from nexora.routing.router import Router
 from nexora.runtime.events import ACTIVE, RunStatus
 from nexora.runtime.service import RunService
 from nexora.storage.models import ChatSession, Run
@@ -40,13 +45,16 @@ class SessionMessage:
     created_at: Any
 
 
-_DECISION = re.compile(r"^/(confirm|deny)\b\s*(.*)$", re.DOTALL)
+_DECISION = re.compile(r"^/(confirm|deny|确认)(?:\b|(?<=确认))\s*(.*)$", re.DOTALL)
 
 
 class ChatService:
-    def __init__(self, runs: RunService, approvals: Approvals) -> None:
+    def __init__(
+        self, runs: RunService, approvals: Approvals, router: Router | None = None
+    ) -> None:
         self.runs = runs
         self.approvals = approvals
+        self.router = router
         # Serialises attach-or-start per session within a process.
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
@@ -61,7 +69,11 @@ class ChatService:
         request: RequestContext | None = None,
     ) -> ChatTurn:
         decision = _DECISION.match(message.strip())
-        if decision is not None:
+        if decision is not None and (
+            decision[1] == "deny"
+            or not decision[2].strip()
+            or await self._waiting(db, actor, session_id) is not None
+        ):
             return await self._decide(db, actor, session_id, decision, request)
         view = None
         if session_id is None:
@@ -82,8 +94,46 @@ class ChatService:
             if active is not None:
                 await db.commit()
                 return ChatTurn(active, chat, attached=True)
-            run = await self.runs.create(db, actor, chat.agent_id, message, session=chat, view=view)
+            run = await self._start(db, actor, chat, message, view)
         return ChatTurn(run, chat, attached=False)
+
+    async def _start(
+        self,
+        db: AsyncSession,
+        actor: Actor,
+        chat: ChatSession,
+        message: str,
+        view: AgentView | None,
+    ) -> Run:
+        if self.router is None:
+            return await self.runs.create(
+                db, actor, chat.agent_id, message, session=chat, view=view
+            )
+        if view is None:
+            view = await self.runs.agents.find(db, actor, chat.agent_id)
+        choice = await self.router.choose(db, actor, view, message)
+        if choice.team is not None:
+            # A team run: the members work on it, the lead answers for the group.
+            return await self.runs.create_team_run(
+                db,
+                actor,
+                choice.team.group_id,
+                choice.text,
+                session=chat,
+                routing=choice.as_json(),
+            )
+        return await self.runs.create(
+            db, actor, chat.agent_id, choice.text, session=chat, view=view, routing=choice.as_json()
+        )
+
+    async def _waiting(self, db: AsyncSession, actor: Actor, session_id: str | None) -> Run | None:
+        """The session's run when it waits for tool-call decisions."""
+        if session_id is None:
+            return None
+        active = await self.active_run(db, (await self.session(db, actor, session_id)).id)
+        if active is None or active.status != RunStatus.WAITING_APPROVAL:
+            return None
+        return active
 
     async def _decide(
         self,
@@ -99,7 +149,7 @@ class ChatService:
         active = await self.active_run(db, chat.id)
         if active is None or active.status != RunStatus.WAITING_APPROVAL:
             raise InvalidInput(f"/{command[1]}: nothing in this session waits for a decision")
-        approve = command[1] == "confirm"
+        approve = command[1] != "deny"
         reason = command[2].strip()[:2000] or None
         await self.approvals.decide_run(db, actor, active.id, approve, reason, request)
         await db.refresh(active)

@@ -22,6 +22,8 @@ ACTIVE = frozenset({RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING_APPR
 
 
 class EventType(StrEnum):
+    # The first event of a routed chat run: {route, reason, by, scores?, confirm?, deep?}.
+    ROUTE_CHOSEN = "route.chosen"
     RUN_STARTED = "run.started"
     RUN_RESUMED = "run.resumed"
     RUN_COMPLETED = "run.completed"

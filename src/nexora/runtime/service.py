@@ -52,6 +52,7 @@ class RunService:
         parent_run_id: str | None = None,
         view: AgentView | None = None,
         run_id: str | None = None,
+        routing: dict[str, Any] | None = None,
     ) -> Run:
         """Queues a run; `view` is the agent as the caller just checked it (saves a lookup).
         A caller that records the run elsewhere in the same transaction (a playbook's stage)
@@ -67,6 +68,7 @@ class RunService:
             session_id=session.id if session else None,
             user_id=actor.user_id,
             parent_run_id=parent_run_id,
+            routing=routing,
             input=text,
             context=list(context),
             status=RunStatus.PENDING,
@@ -85,6 +87,9 @@ class RunService:
         group_id: str,
         text: str,
         mode: str | None = None,
+        *,
+        session: ChatSession | None = None,
+        routing: dict[str, Any] | None = None,
     ) -> Run:
         """Queues a team run: the group's members work on `text`, its lead decides. The actor
         must be able to use the group (404 another org's, 403 no grant); the group needs a
@@ -107,12 +112,16 @@ class RunService:
             org_id=actor.org_id,
             agent_id=lead.agent_id,
             group_id=group.id,
+            session_id=session.id if session else None,
             user_id=actor.user_id,
+            routing=routing,
             input=text,
             context=team_context(chosen),
             status=RunStatus.PENDING,
         )
         db.add(run)
+        if session is not None:
+            session.updated_at = utcnow()
         await db.commit()
         await self.notifier.notify(RUN_QUEUED, run.id)
         return run

@@ -65,7 +65,13 @@ class Tooling:
         agent: ActiveAgent,
         reporter: CallReporter,
         extras: RunExtras | None = None,
+        *,
+        offer_tools: bool = True,
+        confirm_all: bool = False,
     ) -> tuple[GovernedToolset, ToolContext]:
+        """`offer_tools=False` (a run routed "fast") offers the model no tool at all, while
+        the agent keeps its memory in the prompt; `confirm_all` (a "/confirm" run) makes every
+        call that would run wait for the caller's confirmation."""
         from pydantic_ai.toolsets import CombinedToolset
 
         from nexora.memory.run_memory import MEMORY_KEY, load_run_memory
@@ -77,30 +83,33 @@ class Tooling:
         from nexora.tools.toolset import GovernedToolset, SpecToolset
         from nexora.tools.trace import load_run_trace
 
-        skills = await visible_skills(self.skills, session, run.org_id, view) if self.skills else []
-        plugin_tools = await self.plugins.tools_for(session, run.org_id) if self.plugins else {}
-        specs = self.tools.select(view.config.tools, also=plugin_tools)
+        skills, specs = [], []
+        if offer_tools:
+            if self.skills:
+                skills = await visible_skills(self.skills, session, run.org_id, view)
+            plugins = await self.plugins.tools_for(session, run.org_id) if self.plugins else {}
+            specs = self.tools.select(view.config.tools, also=plugins)
         if skills and LOAD_SKILL.name not in view.config.tools:
             specs.append(LOAD_SKILL)
         # An agent with memory gets the memory tools and its core blocks in the prompt; one
         # without gets neither, even when its `tools` list names them.
         remembers = view.config.memory.enabled and self.memory is not None
         specs = [spec for spec in specs if remembers or spec.name not in MEMORY_TOOL_NAMES]
-        if remembers:
+        if remembers and offer_tools:
             named = {spec.name for spec in specs}
             specs += [spec for spec in MEMORY_TOOLS if spec.name not in named]
         extras = extras or RunExtras()
         # Only a team run's members may write to its blackboard.
         board = extras.group_id if self.memory is not None else None
-        if board is not None:
+        if board is not None and offer_tools:
             specs.append(BLACKBOARD_WRITE)
-        for offer in self.run_tools:
+        for offer in self.run_tools if offer_tools else ():
             named = {spec.name for spec in specs}
             specs += [spec for spec in await offer(session, run) if spec.name not in named]
         nexora = SpecToolset(specs)
         servers = (
             await self.mcp.toolsets_for(run.org_id, run.user_id, view.config)
-            if self.mcp is not None
+            if self.mcp is not None and offer_tools
             else []
         )
         toolset = GovernedToolset(
@@ -110,6 +119,7 @@ class Tooling:
             role_rules=await role_rules(session, run),
             reporter=reporter,
             team_rules=extras.team_rules,
+            confirm_all=confirm_all,
         )
         context = ToolContext(
             org_id=run.org_id,

@@ -233,13 +233,18 @@ class Worker:
                 log.exception("run %s: an observer of finished runs failed", run_id)
 
     async def _run_to_end(self, run: Run, lease: Lease, recorder: EventRecorder) -> None:
+        routing = run.routing or {}
+        if routing and run.attempts == 1:  # how chat routed the message opens the trace, once
+            await recorder.emit(EventType.ROUTE_CHOSEN, routing)
         if run.group_id is not None:
             await self._run_team(run, lease, recorder)
             return
         # The agent loop (pydantic-ai) loads with the first run, not at start-up.
         from nexora.runtime.executor import RunStopped
 
-        executor = self.agent_runs.step_executor(recorder, compact=True)
+        executor = self.agent_runs.step_executor(
+            recorder, compact=True, max_steps=routing.get("max_steps")
+        )
         state = StepState(run.step_count, run.prompt_tokens, run.completion_tokens, 0)
         try:
             async with self.deps.queue.db.session() as session:

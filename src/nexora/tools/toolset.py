@@ -18,7 +18,7 @@ from pydantic_ai.tools import ToolDefinition
 from pydantic_ai.toolsets import AbstractToolset, ToolsetTool, WrapperToolset
 from pydantic_core import SchemaValidator
 
-from nexora.security.verdict import Danger, GuardResult
+from nexora.security.verdict import Danger, GuardResult, Reason, Verdict
 from nexora.tools.base import ToolContext, ToolSpec
 from nexora.tools.policy import Decision, Outcome, RoleRules, ToolPolicy, decide
 
@@ -26,6 +26,12 @@ from nexora.tools.policy import Decision, Outcome, RoleRules, ToolPolicy, decide
 EXTERNAL_DANGER = Danger.MEDIUM
 DANGER_KEY = "nexora_danger"  # in a tool definition's metadata
 MAX_RETRIES = 2
+ASKED_TO_CONFIRM = Reason(
+    "route.confirm",
+    "the user asked to confirm every tool call of this run (/confirm)",
+    Verdict.APPROVAL,
+    Danger.SAFE,
+)
 
 
 class SpecToolset(AbstractToolset[ToolContext]):
@@ -96,6 +102,8 @@ class GovernedToolset(WrapperToolset[ToolContext]):
     reporter: CallReporter
     # A team role's rules, applied on top of the org's rules for the user's role.
     team_rules: RoleRules | None = None
+    # The caller asked to confirm every call (a chat message sent with `/confirm`).
+    confirm_all: bool = False
 
     def judge(
         self, name: str, args: Any, ctx: RunContext[ToolContext], tool: ToolsetTool[Any]
@@ -107,7 +115,10 @@ class GovernedToolset(WrapperToolset[ToolContext]):
 
             declared = GuardResult(danger=declared_danger(tool.tool_def) or EXTERNAL_DANGER)
             guard = declared.merge(check_tool_args(args, ctx.deps.files))
-        return decide(name, guard, self.policy, self.role_rules, self.team_rules)
+        decision = decide(name, guard, self.policy, self.role_rules, self.team_rules)
+        if self.confirm_all and decision.outcome is Outcome.RUN:
+            return Decision(Outcome.CONFIRM, decision.danger, (*decision.reasons, ASKED_TO_CONFIRM))
+        return decision
 
     async def call_tool(
         self,

@@ -46,6 +46,8 @@ class RunPublic(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    # How chat routed the run (route, reason, by, ...); None for runs started directly.
+    routing: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, run: Run) -> RunPublic:
@@ -71,6 +73,7 @@ class RunPublic(BaseModel):
             created_at=run.created_at,
             started_at=run.started_at,
             finished_at=run.finished_at,
+            routing=run.routing,
         )
 
 

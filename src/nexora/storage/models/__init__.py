@@ -10,6 +10,7 @@ from nexora.storage.models.core import (
     ProviderSetting,
     User,
 )
+from nexora.storage.models.dispatch import Dispatch
 from nexora.storage.models.governance import (
     AgentGrant,
     Approval,
@@ -44,6 +45,7 @@ __all__ = [
     "AuthSession",
     "CapabilityPolicy",
     "ChatSession",
+    "Dispatch",
     "Group",
     "GroupGrant",
     "GroupMember",

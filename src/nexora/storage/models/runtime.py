@@ -53,6 +53,9 @@ class Run(IdMixin, TimestampMixin, OrgScopedMixin, Base):
     group_id: Mapped[str | None] = mapped_column(
         ForeignKey("groups.id", ondelete="CASCADE"), default=None, index=True
     )
+    # How chat routing sent this run ({"route": "fast"|"agent"|"team", "by", "reason", and
+    # "confirm"/"max_steps" when the user asked for them}); None for runs nobody routed.
+    routing: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     input: Mapped[str] = mapped_column(Text)
     # Messages the caller supplied as earlier context (OpenAI-style clients send them).
     context: Mapped[list[Any]] = mapped_column(JSON, default=list)

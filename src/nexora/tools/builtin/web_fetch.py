@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import httpx
@@ -64,8 +65,29 @@ async def fetch(url: str, allowed_hosts: frozenset[str]) -> Page:
     raise ToolError(f"more than {MAX_REDIRECTS} redirects from {url}")
 
 
+async def post_json(url: str, payload: object, allowed_hosts: frozenset[str]) -> int:
+    """POSTs `payload` as JSON to `url` under the same guard as `fetch` (redirects are not
+    followed: a webhook answers where it is); returns the status code."""
+    async with httpx.AsyncClient(timeout=TIMEOUT, trust_env=False) as client:
+        response = await _send_checked(
+            client, httpx.URL(url), allowed_hosts, "POST", content=json.dumps(payload).encode()
+        )
+        await response.aclose()
+        return response.status_code
+
+
 async def _get_checked(
     client: httpx.AsyncClient, url: httpx.URL, allowed_hosts: frozenset[str]
+) -> httpx.Response:
+    return await _send_checked(client, url, allowed_hosts, "GET")
+
+
+async def _send_checked(
+    client: httpx.AsyncClient,
+    url: httpx.URL,
+    allowed_hosts: frozenset[str],
+    method: str,
+    content: bytes | None = None,
 ) -> httpx.Response:
     verdict = check_url(str(url), allowed_hosts)
     if not verdict.allowed:
@@ -74,11 +96,15 @@ async def _get_checked(
     addresses = await resolve_checked(host, url.port or _default_port(url), allowed_hosts)
     failure: httpx.HTTPError | None = None
     for address in addresses:  # in resolver order, as a browser tries them
+        headers = {"Host": url.netloc.decode("ascii"), "User-Agent": USER_AGENT}
+        if content is not None:
+            headers["Content-Type"] = "application/json"
         request = client.build_request(
-            "GET",
+            method,
             url.copy_with(host=address),
             # The name goes in the Host header and, for TLS, in SNI and certificate checks.
-            headers={"Host": url.netloc.decode("ascii"), "User-Agent": USER_AGENT},
+            headers=headers,
+            content=content,
             extensions={"sni_hostname": host} if url.scheme == "https" else {},
         )
         try:
