@@ -177,7 +177,7 @@ class Platform:
             concurrency=settings.worker_concurrency,
         )
         upkeep.busy = lambda: worker.active_runs > 0
-        dispatch = DispatchService(db, settings, agents, runs, models, usage)
+        dispatch = DispatchService(db, settings, agents, runs, models, usage, playbooks)
         return cls(
             settings=settings,
             db=db,
