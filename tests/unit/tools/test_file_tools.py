@@ -38,6 +38,7 @@ def test_every_builtin_is_registered_under_its_stable_name() -> None:
             "web_fetch",
             "web_search",
             "export_trace",
+            "ask_agent",
         ]
     )
     for name, spec in BUILTIN_TOOLS.items():
