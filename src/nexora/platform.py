@@ -165,7 +165,7 @@ class Platform:
                     mcp=mcp,
                     plugins=plugins,
                     memory=memory,
-                    run_tools=[StageTools(db, playbooks.vault).for_run],
+                    run_tools=[StageTools(db, playbooks).for_run],
                 ),
                 titles=TitleWriter(db, usage),
                 max_steps=settings.run_max_steps,
@@ -177,7 +177,7 @@ class Platform:
             concurrency=settings.worker_concurrency,
         )
         upkeep.busy = lambda: worker.active_runs > 0
-        dispatch = DispatchService(db, settings, agents, runs, models, usage)
+        dispatch = DispatchService(db, settings, agents, runs, models, usage, playbooks)
         return cls(
             settings=settings,
             db=db,

@@ -8,18 +8,16 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.config import Settings
 from nexora.storage.base import new_id
-from nexora.storage.models import Dispatch, Group, GroupMember, Role
+from nexora.storage.models import Group, GroupMember, Role
 from tests.fakes.openai_server import FakeOpenAIServer, Reply, ToolCall, mentions
 from tests.fakes.web_site import LoopbackSite
 from tests.fakes.web_site import Reply as SiteReply
 from tests.support.api import assert_problem, auth, login, ok
 from tests.support.db import query
-from tests.support.runs import wait_for_run
 from tests.support.server import RunningServer
 
 ROLES_PROMPT = "Which of these capabilities does the objective need?"
@@ -83,10 +81,12 @@ def test_dispatch_picks_granted_agents_by_capability(
     assert made["assignments"][0]["agent_id"] == agents["web-dev"]["id"]
     assert made["assignments"][1]["role_id"] == tester_role
     assert made["roles_by"] == "caller" and made["reply_to"] == "api"
-    # Nothing can run a team in this build yet: the dispatch says so instead of pretending.
-    assert made["status"] == "not_started" and made["run_id"] is None
-    assert "could not start a team run" in made["error"]
-    assert ok(anon.get(f"/api/dispatch/{made['id']}", headers=olga)) == made
+    # A team run of the chosen agents, the first one leading, started as olga.
+    assert made["status"] == "running" and made["error"] is None
+    run = ok(anon.get(f"/api/runs/{made['run_id']}", headers=olga))
+    assert run["group_id"] == made["group_id"] and run["agent_id"] == agents["web-dev"]["id"]
+    seen = ok(anon.get(f"/api/dispatch/{made['id']}", headers=olga))
+    assert seen["assignments"] == made["assignments"] and seen["run_id"] == made["run_id"]
 
     secretary = [a for a in ok(admin.get("/api/agents")) if a["name"] == "secretary"]
     assert len(secretary) == 1 and "dispatch" in secretary[0]["capabilities"]
@@ -177,43 +177,49 @@ class TestReporting:
     def test_a_finished_dispatch_keeps_its_result_and_posts_it_to_its_webhook(
         self, server: RunningServer, admin: httpx.Client, llm: FakeOpenAIServer
     ) -> None:
-        web = _agent(admin, "web-dev", ["frontend"])
-        llm.reply_text("The header is styled.")
-        run = ok(admin.post("/api/runs", json={"agent_id": web["id"], "input": "style it"}), 201)
-        assert wait_for_run(admin, run["id"])["status"] == "completed"
+        _agent(admin, "web-dev", ["frontend"])
+        body = {"required_roles": ["frontend"], "objective": "Style the header"}
         with LoopbackSite() as site:
             site.route("/hook", SiteReply(204))
-            body = {"required_roles": ["frontend"], "objective": "Style the header"}
+            llm.reply_text("The header is styled.")
             hooked = ok(
                 admin.post("/api/dispatch", json={**body, "reply_to": site.url("/hook")}), 201
             )
-            refused = ok(
-                admin.post("/api/dispatch", json={**body, "reply_to": "http://127.0.0.2:9/x"}), 201
-            )
-            # The work itself cannot start in this build: give both dispatches the finished
-            # run, as starting it would have, and let the platform settle them.
-            _attach_run(server, [hooked["id"], refused["id"]], run["id"])
+            # One agent: a plain run of it.
+            assert hooked["status"] == "running" and hooked["run_id"]
             done = _eventually_settled(admin, hooked["id"])
             assert done["status"] == "completed" and done["result"] == "The header is styled."
             assert done["delivery"] == "delivered (HTTP 204)"
             (posted,) = site.requests
             assert posted.method == "POST" and posted.json()["id"] == hooked["id"]
             assert posted.json()["result"] == "The header is styled."
+        llm.reply_text("Styled again.")
+        refused = ok(
+            admin.post("/api/dispatch", json={**body, "reply_to": "http://127.0.0.2:9/x"}), 201
+        )
         failed = _eventually_settled(admin, refused["id"])
         assert failed["status"] == "completed" and failed["delivery"].startswith("failed:")
         assert "loopback" in failed["delivery"]
 
 
-def _attach_run(server: RunningServer, dispatch_ids: list[str], run_id: str) -> None:
-    async def work(session: AsyncSession) -> None:
-        await session.execute(
-            update(Dispatch)
-            .where(Dispatch.id.in_(dispatch_ids))
-            .values(status="running", run_id=run_id, error=None)
-        )
-        await session.commit()
-
-    query(server.platform.settings.database_url, work)
+def test_a_dispatch_starts_a_playbook_on_the_chosen_team(
+    server: RunningServer, admin: httpx.Client, anon: httpx.Client
+) -> None:
+    ok(admin.post("/api/templates/software/apply"))
+    roles = ["product manager", "developer", "tester", "reviewer"]
+    body = {"objective": "Add a dark mode", "required_roles": roles}
+    missing = admin.post("/api/dispatch", json={**body, "playbook": "nope"})
+    assert_problem(missing, 422, "no playbook 'nope'")
+    made = ok(
+        admin.post("/api/dispatch", json={**body, "playbook": "design-implement-test-review"}),
+        201,
+    )
+    assert made["status"] == "running" and made["playbook_run_id"] and made["run_id"] is None
+    # The template's team has exactly these agents in these roles: it is reused.
+    team = query(server.platform.settings.database_url, lambda s: s.get(Group, made["group_id"]))
+    assert team is not None and team.name == "software-team"
+    flow = ok(admin.get(f"/api/playbook-runs/{made['playbook_run_id']}"))
+    assert flow["objective"] == "Add a dark mode" and flow["group_id"] == made["group_id"]
 
 
 def _eventually_settled(admin: httpx.Client, dispatch_id: str) -> dict[str, Any]:

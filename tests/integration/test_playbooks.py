@@ -328,6 +328,8 @@ def test_bad_definitions_are_refused_with_their_path(admin: httpx.Client) -> Non
         )
     )
     assert changed["version"] == 2 and changed["description"] == "changed"
+    ok(admin.delete(f"/api/playbooks/{created['id']}"), 204)
+    assert_problem(admin.get(f"/api/playbooks/{created['id']}"), 404)
 
 
 def test_grants_and_tenancy(

@@ -118,6 +118,10 @@ def world(
     playbook_run = ok(
         admin.post(f"/api/playbooks/{playbook['id']}/runs", json={"objective": "x"}), 201
     )
+    ok(admin.post("/api/agents", json={"name": "policy-fixer", "capabilities": ["fixing"]}), 201)
+    dispatch = ok(
+        admin.post("/api/dispatch", json={"objective": "x", "required_roles": ["fixing"]}), 201
+    )
     org = ok(admin.post("/api/admin/orgs", json={"name": "outside"}), 201)
     ok(
         admin.post(
@@ -155,6 +159,7 @@ def world(
             "group_id": group_id,
             "playbook_id": playbook["id"],
             "playbook_run_id": playbook_run["id"],
+            "dispatch_id": dispatch["id"],
         },
         operator=key_for("op"),
         viewer=key_for("viewer"),

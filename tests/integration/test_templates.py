@@ -48,7 +48,7 @@ def test_cli_lists_and_applies_a_template_once(
     first = runner.invoke(app, ["templates", "apply", "software"])
     assert first.exit_code == 0, first.output
     assert "created agent:developer" in first.output
-    assert "pending playbook:design-implement-test-review" in first.output
+    assert "created playbook:design-implement-test-review" in first.output
     team = query(db_url, lambda s: _team(s, "software-team"))
     assert team["members"] == [
         ("product-manager", "product manager", True),
@@ -87,8 +87,11 @@ def test_api_lists_and_applies_a_template_once(
     body = {"project_id": project["id"]}
     first = ok(admin.post("/api/templates/operations/apply", json=body))
     assert first["changed"] is True and first["existing"] == []
-    assert {"group:operations-team", "agent:ops", "role:alerts"} <= set(first["created"])
-    assert first["pending"] and first["pending"][0].startswith("playbook:ship-a-change")
+    assert {"group:operations-team", "agent:ops", "role:alerts", "playbook:ship-a-change"} <= set(
+        first["created"]
+    )
+    playbooks = {p["name"]: p for p in ok(admin.get("/api/playbooks"))}
+    assert playbooks["ship-a-change"]["project_id"] == project["id"]
     team = query(db_url, lambda s: _team(s, "operations-team"))
     assert team["project_id"] == project["id"]
     assert [m[0] for m in team["members"]] == ["ops", "fe", "be", "qa", "docs", "alert"]

@@ -58,5 +58,3 @@ def apply(
     console.print(report.summary())
     for item in report.created:
         console.print(f"  created {item}", markup=False)
-    for item in report.pending:
-        console.print(f"  pending {item}", markup=False)

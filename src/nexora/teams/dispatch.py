@@ -22,8 +22,11 @@ from nexora.runtime.service import RunService
 from nexora.runtime.steps import ModelHandle
 from nexora.runtime.usage import UsageRecorder
 from nexora.storage.db import Database
-from nexora.storage.models import Dispatch, Group, Run
+from nexora.storage.models import Dispatch, Group, Playbook, PlaybookRun, Run
+from nexora.teams.access import members_of
 from nexora.teams.assemble import team_for
+from nexora.teams.playbooks.control import ENDED, start_playbook_run
+from nexora.teams.playbooks.engine import PlaybookEngine
 from nexora.teams.secretary import ensure_secretary, roles_for
 from nexora.teams.selection import assign, candidates, known_capabilities
 
@@ -41,7 +44,9 @@ class DispatchService:
         runs: RunService,
         models: Any,  # nexora.providers.resolver.ModelResolver
         usage: UsageRecorder,
+        playbooks: PlaybookEngine,
     ) -> None:
+        self.playbooks = playbooks
         self.db = db
         self.settings = settings
         self.agents = agents
@@ -60,6 +65,7 @@ class DispatchService:
     ) -> Dispatch:
         if reply_to != REPLY_API and urlsplit(reply_to).scheme not in ("http", "https"):
             raise InvalidInput("reply_to: 'api' or an http(s) URL")
+        chosen_playbook = await _playbook_named(db, actor, playbook) if playbook else None
         secretary = await ensure_secretary(db, actor, self.agents)
         pool = await candidates(db, actor, self.agents, exclude=frozenset({secretary.record.id}))
         if required_roles:
@@ -84,18 +90,36 @@ class DispatchService:
         )
         db.add(dispatch)
         await db.flush()
-        await self._start(db, actor, dispatch, group, assignments[0].agent_id)
+        await self._start(db, actor, dispatch, group, assignments[0].agent_id, chosen_playbook)
         await db.commit()
         return dispatch
 
     async def _start(
-        self, db: AsyncSession, actor: Actor, dispatch: Dispatch, group: Group, lead_id: str
+        self,
+        db: AsyncSession,
+        actor: Actor,
+        dispatch: Dispatch,
+        group: Group,
+        lead_id: str,
+        playbook: Playbook | None,
     ) -> None:
-        """Starts the team's work. PENDING: neither team runs nor playbooks exist in this build
-        yet, so the dispatch records that it could not start rather than pretend it did."""
-        what = f"playbook {dispatch.playbook!r}" if dispatch.playbook else "a team run"
-        dispatch.status = "not_started"
-        dispatch.error = f"could not start {what}: this build cannot run teams yet"
+        """Starts the work: the playbook on the team, else a team run (a plain run when the
+        team is one agent). What cannot start is recorded as `not_started`, with why."""
+        try:
+            if playbook is not None:
+                started = await start_playbook_run(
+                    db, self.playbooks, actor, playbook, dispatch.objective, group_id=group.id
+                )
+                dispatch.playbook_run_id = started.id
+            elif len(await members_of(db, group.id)) > 1:
+                run = await self.runs.create_team_run(db, actor, group.id, dispatch.objective)
+                dispatch.run_id = run.id
+            else:
+                run = await self.runs.create(db, actor, lead_id, dispatch.objective)
+                dispatch.run_id = run.id
+        except NexoraError as exc:
+            dispatch.status = "not_started"
+            dispatch.error = f"could not start: {exc.detail}"
 
     async def get(self, db: AsyncSession, actor: Actor, dispatch_id: str) -> Dispatch:
         dispatch = await db.get(Dispatch, dispatch_id)
@@ -124,12 +148,20 @@ class DispatchService:
         return settled
 
     async def _settle(self, db: AsyncSession, dispatch: Dispatch) -> bool:
-        run = await db.get(Run, dispatch.run_id) if dispatch.run_id else None
-        if run is None or run.status not in TERMINAL:
-            return False
-        dispatch.status = "completed" if run.status == RunStatus.COMPLETED else "failed"
-        dispatch.result = run.output
-        dispatch.error = run.error
+        if dispatch.playbook_run_id is not None:
+            flow = await db.get(PlaybookRun, dispatch.playbook_run_id)
+            if flow is None or flow.status not in ENDED:
+                return False
+            dispatch.status = "completed" if flow.status == "completed" else "failed"
+            dispatch.result = flow.result_summary
+            dispatch.error = None if flow.status == "completed" else f"playbook {flow.status}"
+        else:
+            run = await db.get(Run, dispatch.run_id) if dispatch.run_id else None
+            if run is None or run.status not in TERMINAL:
+                return False
+            dispatch.status = "completed" if run.status == RunStatus.COMPLETED else "failed"
+            dispatch.result = run.output
+            dispatch.error = run.error
         if dispatch.reply_to != REPLY_API:
             dispatch.delivery = await self._deliver(dispatch)
         return True
@@ -182,3 +214,14 @@ def public(dispatch: Dispatch) -> dict[str, Any]:
 def _iso(moment: datetime | None) -> str | None:
     aware = as_utc(moment)  # SQLite gives stored times back without their zone
     return aware.isoformat() if aware else None
+
+
+async def _playbook_named(db: AsyncSession, actor: Actor, name: str) -> Playbook:
+    playbook = await db.scalar(
+        select(Playbook).where(
+            Playbook.org_id == actor.org_id, (Playbook.name == name) | (Playbook.id == name)
+        )
+    )
+    if playbook is None:
+        raise InvalidInput(f"playbook: no playbook {name!r} in this organization")
+    return playbook

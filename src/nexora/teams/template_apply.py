@@ -13,7 +13,9 @@ from nexora.agents.config import AgentSpec
 from nexora.agents.registry import AgentRegistry
 from nexora.auth.actor import Actor
 from nexora.errors import Forbidden, NotFound
-from nexora.storage.models import AgentRecord, Group, GroupMember, Project, Role
+from nexora.storage.models import AgentRecord, Group, GroupMember, Playbook, Project, Role
+from nexora.teams.playbooks.definition import parse_fields
+from nexora.teams.playbooks.store import create_playbook
 from nexora.teams.templates import Template, get_template
 
 
@@ -22,7 +24,6 @@ class ApplyReport:
     template: str
     created: list[str] = field(default_factory=list)  # "role:tester", "agent:tester", ...
     existing: list[str] = field(default_factory=list)
-    pending: list[str] = field(default_factory=list)  # what this build cannot create yet
 
     @property
     def changed(self) -> bool:
@@ -52,8 +53,8 @@ async def apply_template(
     roles = await _roles(db, actor, template, report)
     agent_ids = await _agents(db, actor, agents, template, project_id, report)
     await _group(db, actor, template, project_id, roles, agent_ids, report)
-    _playbook(template, report)
     await db.commit()
+    await _playbook(db, actor, template, project_id, report)
     return report
 
 
@@ -172,12 +173,28 @@ async def _group(
     await db.flush()
 
 
-def _playbook(template: Template, report: ApplyReport) -> None:
-    if template.playbook is not None:
-        report.pending.append(
-            f"playbook:{template.playbook.name}: kept in the template; this build has no "
-            "playbook store to create it in"
-        )
+async def _playbook(
+    db: AsyncSession,
+    actor: Actor,
+    template: Template,
+    project_id: str | None,
+    report: ApplyReport,
+) -> None:
+    """The template's playbook, saved through the playbook store, for the template's team."""
+    if template.playbook is None:
+        return
+    name = template.playbook.name
+    exists = await db.scalar(
+        select(Playbook.id).where(Playbook.org_id == actor.org_id, Playbook.name == name)
+    )
+    if exists is not None:
+        report.existing.append(f"playbook:{name}")
+        return
+    definition = parse_fields(
+        {**template.playbook.model_dump(exclude_none=True), "team": template.group.name}
+    )
+    await create_playbook(db, actor, definition, definition.to_yaml(), project_id)
+    report.created.append(f"playbook:{name}")
 
 
 def _creator(actor: Actor) -> str | None:

@@ -22,7 +22,6 @@ class ApplyResult(BaseModel):
     summary: str
     created: list[str]
     existing: list[str]
-    pending: list[str]
 
 
 @router.get("", operation_id="listTemplates")
@@ -56,5 +55,4 @@ async def apply(
         summary=report.summary(),
         created=report.created,
         existing=report.existing,
-        pending=report.pending,
     )

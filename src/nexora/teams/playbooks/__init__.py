@@ -3,6 +3,7 @@
 Entry points for other features (dispatch, the console):
 - `control.start_playbook_run(session, platform.playbooks, actor, playbook, objective,
   inputs=..., group_id=...)` starts a run; `control.take_over(...)` and `control.abort(...)`.
-- `store.get_playbook / list_playbooks / create_playbook / get_run / list_runs`.
+- `store.find_playbook(session, actor, name_or_id)` (dispatch names playbooks), `get_playbook`,
+  `list_playbooks`, `create_playbook`, `get_run`, `list_runs`.
 - `Platform.playbooks` (`engine.PlaybookEngine`): `advance(playbook_run_id)` and `reconcile()`.
 """

@@ -83,6 +83,19 @@ async def get_playbook(session: AsyncSession, actor: Actor, playbook_id: str) ->
     return playbook
 
 
+async def find_playbook(session: AsyncSession, actor: Actor, name_or_id: str) -> Playbook:
+    """By id or by name within the actor's org (what dispatch and templates name)."""
+    playbook = await session.scalar(
+        select(Playbook).where(
+            Playbook.org_id == actor.org_id,
+            (Playbook.id == name_or_id) | (Playbook.name == name_or_id),
+        )
+    )
+    if playbook is None:
+        raise NotFound(f"playbook {name_or_id!r} not found")
+    return playbook
+
+
 async def list_playbooks(session: AsyncSession, actor: Actor) -> list[Playbook]:
     rows = await session.scalars(
         select(Playbook).where(Playbook.org_id == actor.org_id).order_by(Playbook.name)

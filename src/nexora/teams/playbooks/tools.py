@@ -8,7 +8,7 @@ taken over, aborted) are refused rather than changing a decided stage.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -20,6 +20,9 @@ from nexora.storage.models import PlaybookRun, Run, StageExecution
 from nexora.teams.playbooks.artifacts import ArtifactStore, ref_of
 from nexora.teams.playbooks.definition import PlaybookDef
 from nexora.tools.base import ToolContext, ToolError, ToolSpec
+
+if TYPE_CHECKING:
+    from nexora.teams.playbooks.engine import PlaybookEngine
 
 MAX_ARTIFACT_CHARS = 2_000_000
 READ_LIMIT_CHARS = 100_000
@@ -46,12 +49,17 @@ class ReviewInput(BaseModel):
 class StageTools:
     """Builds the playbook tools for the runs that are stages (the `Tooling.run_tools` hook)."""
 
-    def __init__(self, db: Database, vault: ArtifactStore | None) -> None:
+    def __init__(self, db: Database, engine: PlaybookEngine) -> None:
         self.db = db
-        self.vault = vault
+        self.engine = engine
         # One model step may call several tools at once; a stage's row changes one at a time
         # (the writes are short: one lock for all of this process's stages is enough).
         self._writing = asyncio.Lock()
+
+    @property
+    def vault(self) -> ArtifactStore | None:
+        """The engine's vault, read at each call: the platform wires it after both exist."""
+        return self.engine.vault
 
     async def for_run(self, session: AsyncSession, run: Run) -> list[ToolSpec[Any]]:
         found = (
