@@ -51,6 +51,7 @@ from nexora.storage.db import Database
 from nexora.teams.dispatch import DispatchService
 from nexora.teams.playbooks.engine import PlaybookEngine
 from nexora.teams.playbooks.tools import StageTools
+from nexora.teams.vault.service import Vault
 from nexora.tenancy.bootstrap import bootstrap
 from nexora.tools.registry import ToolRegistry
 from nexora.tools.registry import registry as default_tools
@@ -107,6 +108,7 @@ class Platform:
     upkeep: MemoryUpkeep
     ingestion: Ingestion
     playbooks: PlaybookEngine
+    vault: Vault
     dispatch: DispatchService
     # Keeps the results of finished dispatches and reports them to their reply_to.
     dispatch_settler: Periodic
@@ -147,7 +149,8 @@ class Platform:
             settings.run_lease_seconds,
             Limits(settings.max_running_runs, settings.max_running_runs_per_org),
         )
-        playbooks = PlaybookEngine(db, runs, agents, settings)
+        vault = Vault(settings)
+        playbooks = PlaybookEngine(db, runs, agents, settings, vault=vault)
         worker = Worker(
             WorkerDeps(
                 queue=queue,
@@ -208,6 +211,7 @@ class Platform:
             upkeep=upkeep,
             ingestion=Ingestion(db, settings, secret_store, memory, audit),
             playbooks=playbooks,
+            vault=vault,
             dispatch=dispatch,
             dispatch_settler=Periodic("dispatch-settle", 2.0, dispatch.settle_all),
         )

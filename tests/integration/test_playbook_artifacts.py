@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from nexora.config import Settings
-from nexora.storage.db import Database
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.support.api import assert_problem, ok
 from tests.support.playbooks import StageReply, make_team, play_stages, wait_for_playbook
@@ -126,26 +125,15 @@ def test_four_stages_deliver_their_artifacts_and_hand_over_references(
 
 
 def _manifest_keys(admin: httpx.Client, settings: Settings, playbook_run_id: str) -> list[str]:
-    """The keys the delivery manifest lists, read through the vault as the engine wrote it."""
-    import asyncio
-
-    from nexora.platform import Platform
-
-    async def read() -> list[str]:
-        platform = Platform.from_settings(settings)
-        db: Database = platform.db
-        try:
-            async with db.session() as session:
-                me = ok(admin.get("/api/auth/me"))
-                manifest = await platform.vault.manifest(  # type: ignore[attr-defined]
-                    session, me["org_id"], playbook_run_id
-                )
-        finally:
-            await db.dispose()
-        entries = manifest["artifacts"] if isinstance(manifest, dict) else manifest
-        return [e["key"] if isinstance(e, dict) else e.key for e in entries]
-
-    return asyncio.run(read())
+    """The keys the delivery manifest lists; each delivery, and the manifest, is one commit of
+    the project's git vault."""
+    manifest = ok(admin.get(f"/api/vault/manifests/{playbook_run_id}"))
+    history = ok(admin.get("/api/vault/history"))
+    commits = {c["sha"]: c["message"] for c in history}
+    assert all(entry["commit"] in commits for entry in manifest["artifacts"])
+    assert len(history) == len(manifest["artifacts"]) + 1
+    assert history[0]["message"] == f"manifest of playbook run {playbook_run_id}"
+    return [entry["key"] for entry in manifest["artifacts"]]
 
 
 def test_a_stage_missing_its_artifact_runs_again_with_a_note(

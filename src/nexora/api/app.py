@@ -45,6 +45,7 @@ from nexora.api.routes import (
     templates,
     tools,
     usage,
+    vault,
 )
 from nexora.config import Settings, load_settings
 from nexora.platform import Platform
@@ -84,6 +85,7 @@ ROUTERS = (
     memory_changes.router,
     memory_ingest.router,
     playbooks.router,
+    vault.router,
 )
 
 

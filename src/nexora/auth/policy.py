@@ -114,6 +114,13 @@ ROUTE_POLICIES: dict[tuple[str, str], Access] = {
     ("GET", "/api/playbook-runs/{playbook_run_id}"): MEMBER,
     ("POST", "/api/playbook-runs/{playbook_run_id}/takeover"): OPERATOR,
     ("POST", "/api/playbook-runs/{playbook_run_id}/abort"): OPERATOR,
+    # project vaults: artifacts and manifests are read by members, delivered by operators
+    ("GET", "/api/vault/artifacts"): MEMBER,
+    ("POST", "/api/vault/artifacts"): OPERATOR,
+    ("GET", "/api/vault/artifacts/{artifact_id}"): MEMBER,
+    ("GET", "/api/vault/artifacts/{artifact_id}/content"): MEMBER,
+    ("GET", "/api/vault/manifests/{playbook_run_id}"): MEMBER,
+    ("GET", "/api/vault/history"): MEMBER,
     # runs and chat
     ("POST", "/api/runs"): OPERATOR,
     ("GET", "/api/runs"): MEMBER,

@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     # judged, and how much of a stage's final answer later stages get as its summary.
     playbook_reconcile_seconds: float = Field(default=10.0, gt=0, le=3600)
     playbook_summary_chars: int = Field(default=4000, ge=200, le=50_000)
+    # Project vaults: "git" (a repository per project, one commit per delivery) or "local"
+    # (a folder keeping every version). Artifacts above the size limit are refused.
+    vault_backend: Literal["git", "local"] = "git"
+    vault_max_artifact_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=1024**3)
     # Consolidation: how often it runs, after how many days a session's messages are folded
     # into one summary, and how alike two memories' vectors must be to count as one.
     memory_consolidate_interval_seconds: float = Field(default=6 * 3600.0, gt=0)

@@ -34,12 +34,14 @@ from nexora.storage.models.runtime import (
 )
 from nexora.storage.models.skills import InstalledSkill
 from nexora.storage.models.teams import Group, GroupGrant, GroupMember, Role
+from nexora.storage.models.vault import Artifact
 
 __all__ = [
     "AgentGrant",
     "AgentRecord",
     "ApiKey",
     "Approval",
+    "Artifact",
     "AuditChainHead",
     "AuditEvent",
     "AuthSession",

@@ -1,7 +1,7 @@
 """routing: how chat routed a run, and the secretary's dispatches
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Create Date: 2026-11-22 09:20:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
