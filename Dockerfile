@@ -1,6 +1,9 @@
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 NEXORA_HOME=/data NEXORA_HOST=0.0.0.0
+# git keeps project vaults (one commit per delivery); bubblewrap isolates shell and Python tools.
+RUN apt-get update && apt-get install -y --no-install-recommends git bubblewrap \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 1000 nexora && mkdir /data && chown nexora /data
 WORKDIR /app
 COPY pyproject.toml README.md ./

@@ -3,9 +3,8 @@ keep a delivery manifest per playbook run.
 
 Order of a delivery: the file (and its git commit) is written first, under the vault's lock,
 then the row is added to the caller's transaction. If that transaction fails, a file version
-no row names is left behind; the next delivery of that key takes the same version number and
-overwrites it, and git records both commits. The reverse order could leave a row naming
-content that was never stored, which a reader would fail on.
+(and commit) no row names is left behind, and that version number is skipped. The reverse
+order could leave a row naming content that was never stored, which a reader would fail on.
 """
 
 from __future__ import annotations
@@ -68,6 +67,9 @@ class Vault:
         self.root = settings.home / "vaults"
         # One writer per vault in this process; the file lock covers other processes.
         self._locks: defaultdict[Path, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # The last version handed out per (vault, key): a delivery whose row is not committed
+        # yet is invisible to another session, which must not take the same number.
+        self._issued: dict[tuple[Path, str], int] = {}
 
     def folder(self, org_id: str, project_key: str) -> Path:
         return self.root / org_id / project_key
@@ -105,16 +107,15 @@ class Vault:
         project_key = project_id or DEFAULT_PROJECT
         folder = self.folder(org_id, project_key)
         async with self._locks[folder]:
-            version = 1 + (
-                await session.scalar(
-                    select(func.coalesce(func.max(Artifact.version), 0)).where(
-                        Artifact.org_id == org_id,
-                        Artifact.project_key == project_key,
-                        Artifact.key == key,
-                    )
+            stored = await session.scalar(
+                select(func.coalesce(func.max(Artifact.version), 0)).where(
+                    Artifact.org_id == org_id,
+                    Artifact.project_key == project_key,
+                    Artifact.key == key,
                 )
-                or 0
             )
+            version = 1 + max(stored or 0, self._issued.get((folder, key), 0))
+            self._issued[(folder, key)] = version
             message = f"{kind}: {key}@{version}" + (f" (stage {stage})" if stage else "")
             author = (author_agent_id and f"agent {author_agent_id}") or f"user {author_user_id}"
             commit = await asyncio.to_thread(
