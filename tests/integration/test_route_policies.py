@@ -19,7 +19,6 @@ from tests.fakes.openai_server import FakeOpenAIServer
 from tests.support.api import auth, login, ok
 from tests.support.runs import wait_for_run
 from tests.support.server import RunningServer
-from tests.support.teams import add_team
 
 # Path parameters naming something scoped by org name or key rather than by id: another
 # org has its own namespace for them, so "not found for the other org" does not apply.
@@ -105,8 +104,13 @@ def world(
     note = [("files", ("policy.md", b"# Policy\n\nA note."))]
     ingest = admin.post("/api/memory/archival/ingest", data={"agent_id": agent["id"]}, files=note)
     job_id = ok(ingest, 202)["job_id"]
-    group_id = add_team(
-        settings.database_url, me["org_id"], "policy-team", lead=agent["id"], members=[]
+    role = ok(admin.post("/api/roles", json={"name": "policy-role"}), 201)
+    team = {"name": "policy-team", "members": [{"agent_id": agent["id"], "is_lead": True}]}
+    group = ok(admin.post("/api/groups", json=team), 201)
+    group_id = group["id"]
+    entry = ok(admin.post(f"/api/groups/{group_id}/blackboard", json={"text": "a note"}), 201)
+    artifact = ok(
+        admin.post("/api/vault/artifacts", json={"kind": "doc", "key": "a.md", "value": "x"}), 201
     )
     playbook = ok(
         admin.post(
@@ -157,6 +161,10 @@ def world(
             "change_id": change["id"],
             "job_id": job_id,
             "group_id": group_id,
+            "role_id": role["id"],
+            "member_id": group["members"][0]["id"],
+            "memory_id": entry["id"],
+            "artifact_id": artifact["id"],
             "playbook_id": playbook["id"],
             "playbook_run_id": playbook_run["id"],
             "dispatch_id": dispatch["id"],

@@ -76,7 +76,7 @@ async def recall(
             )
             for hit in hits
         ]
-    if "core" in wanted:
+    if "core" in wanted and scope.agent_id is not None:  # a team board has no core blocks
         blocks = await memory.blocks.list(session, scope.org_id, scope.agent_id, scope.user_id)
         found += matching_blocks(blocks, query)[: min(CORE_HITS, limit)]
     return found

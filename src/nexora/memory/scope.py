@@ -32,15 +32,22 @@ class Owner:
 @dataclass(frozen=True, slots=True)
 class Scope:
     """What one reader sees: the agent's shared items, the items private to `user_id`, and
-    the blackboards of `group_ids`, all within one organization."""
+    the blackboards of `group_ids`, all within one organization. Without an agent (a team's
+    board read on its own), only the boards."""
 
     org_id: str
-    agent_id: str
+    agent_id: str | None
     user_id: str | None = None
     group_ids: tuple[str, ...] = ()
 
     def visible(self, table: type[MemoryItem] = MemoryItem) -> ColumnElement[bool]:
         """The active items this reader may see."""
+        if self.agent_id is None:
+            return and_(
+                table.org_id == self.org_id,
+                table.status == "active",
+                table.group_id.in_(self.group_ids),
+            )
         own = and_(
             table.agent_id == self.agent_id,
             or_(table.user_id.is_(None), table.user_id == self.user_id)

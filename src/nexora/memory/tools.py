@@ -161,6 +161,7 @@ async def _change_block(
     context: ToolContext, memory: RunMemory, label: str, write: Any, tool: str
 ) -> str:
     scope = memory.scope
+    assert scope.agent_id is not None  # a run's memory is always an agent's
     try:
         async with memory.db.session() as session:
             # A block this call starts has its creation in the call's changes too.

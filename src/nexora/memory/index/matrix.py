@@ -219,9 +219,10 @@ class OrgMatrix:
     def _code(self, value: str | None) -> int:
         return self._codes.setdefault(value, len(self._codes))
 
-    def _known(self, value: str) -> int:
-        # -1 matches no row: a value no item carries must not be given a code of its own.
-        return self._codes.get(value, -1)
+    def _known(self, value: str | None) -> int:
+        # -1 matches no row: a value no item carries must not be given a code of its own (nor
+        # a reader without an agent, who sees team boards only).
+        return -1 if value is None else self._codes.get(value, -1)
 
     def _known_all(self, values: Sequence[str]) -> list[int]:
         return [self._known(value) for value in values]

@@ -59,9 +59,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("vault_artifacts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_vault_artifacts_org_id"), ["org_id"], unique=False)
-        batch_op.create_index(
-            "ix_vault_artifacts_playbook_run", ["playbook_run_id"], unique=False
-        )
+        batch_op.create_index("ix_vault_artifacts_playbook_run", ["playbook_run_id"], unique=False)
 
 
 def downgrade() -> None:
