@@ -248,11 +248,12 @@ async def _add_member(
         position=position if position is not None else (count or 0),
     )
     db.add(member)
+    name = agent.name  # a rollback expires it
     try:
         await db.flush()
     except IntegrityError as exc:
         await db.rollback()
-        raise Conflict(f"agent {agent.name!r} is already a member of the team") from exc
+        raise Conflict(f"agent {name!r} is already a member of the team") from exc
     if spec.is_lead:
         await _set_lead(db, member, True)
     return member
