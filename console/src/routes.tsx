@@ -19,6 +19,11 @@ function page<K extends string>(
 const AgentsPage = page(() => import("./pages/agents/AgentsPage"), "AgentsPage");
 const AgentEditorPage = page(() => import("./pages/agents/AgentEditorPage"), "AgentEditorPage");
 const MemoryPage = page(() => import("./pages/memory/MemoryPage"), "MemoryPage");
+const TeamsPage = page(() => import("./pages/teams/TeamsPage"), "TeamsPage");
+const TeamPage = page(() => import("./pages/teams/TeamPage"), "TeamPage");
+const RolesPage = page(() => import("./pages/teams/RolesPage"), "RolesPage");
+const PlaybooksPage = page(() => import("./pages/playbooks/PlaybooksPage"), "PlaybooksPage");
+const PlaybookRunPage = page(() => import("./pages/playbooks/PlaybookRunPage"), "PlaybookRunPage");
 const RunsPage = page(() => import("./pages/runs/RunsPage"), "RunsPage");
 const TracePage = page(() => import("./pages/runs/TracePage"), "TracePage");
 const AdminLayout = page(() => import("./pages/admin/AdminLayout"), "AdminLayout");
@@ -50,6 +55,11 @@ export function AppRoutes() {
           <Route path="agents/new" element={<AgentEditorPage />} />
           <Route path="agents/:agentId" element={<AgentEditorPage />} />
           <Route path="agents/:agentId/memory" element={<MemoryPage />} />
+          <Route path="teams" element={<TeamsPage />} />
+          <Route path="teams/roles" element={<RolesPage />} />
+          <Route path="teams/:groupId" element={<TeamPage />} />
+          <Route path="playbooks" element={<PlaybooksPage />} />
+          <Route path="playbook-runs/:playbookRunId" element={<PlaybookRunPage />} />
           <Route path="runs" element={<RunsPage />} />
           <Route path="runs/:runId" element={<TracePage />} />
           <Route path="admin" element={<AdminLayout />}>

@@ -44,9 +44,6 @@ KINDS = {
 }
 
 
-# The vault (`Platform.vault`) is built on its own branch: until it is merged there is nowhere
-# to deliver to.
-pytest.importorskip("nexora.teams.vault.service")
 
 
 @pytest.fixture

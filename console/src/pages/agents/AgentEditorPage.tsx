@@ -102,6 +102,10 @@ function specOf(values: AgentForm, agent: Agent | undefined): AgentSpec {
     },
     channels: agent?.channels ?? [],
     project_id: agent?.project_id ?? null,
+    routing: agent?.routing ?? "auto",
+    team: agent?.team ?? null,
+    capabilities: agent?.capabilities ?? [],
+    delegate_to: agent?.delegate_to ?? [],
   };
 }
 
