@@ -21,7 +21,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -35,33 +34,6 @@ from tests.support.playbooks import HEADER, wait_for_playbook
 from tests.support.server import run_server
 
 from nexora.config import Settings
-
-
-class HeldArtifacts:
-    """Stands in for the project vault where this build has none (`Platform.vault` absent):
-    artifacts kept in memory. Only what stages hand over is measured, and that is the same
-    either way: a reference and a one-line summary."""
-
-    def __init__(self) -> None:
-        self.items: dict[str, SimpleNamespace] = {}
-
-    async def deliver(self, session: Any, **fields: Any) -> SimpleNamespace:
-        version = 1 + sum(1 for a in self.items.values() if a.key == fields["key"])
-        artifact = SimpleNamespace(id=f"a{len(self.items) + 1}", version=version, **fields)
-        self.items[f"{artifact.key}@{version}"] = artifact
-        return artifact
-
-    async def find(self, session: Any, org_id: str, project_id: str | None, ref: str) -> Any:
-        if "@" not in ref:
-            ref = max((k for k in self.items if k.startswith(ref + "@")), default=ref)
-        return self.items[ref]
-
-    async def read(self, artifact: Any) -> str:
-        return str(artifact.value)
-
-    async def write_manifest(self, session: Any, org_id: str, playbook_run_id: str) -> None:
-        return None
-
 
 PLAYBOOK = """
 name: feature
@@ -187,9 +159,6 @@ def main() -> None:
             memory_auto_extract=False,
         )
         with run_server(settings) as server, httpx.Client(base_url=server.url) as anon:
-            vault = getattr(server.platform, "vault", None)
-            server.platform.playbooks.vault = vault or HeldArtifacts()
-            store = "the vault" if vault is not None else "artifacts held in memory (no vault)"
             admin = server.client(login(anon, "admin", "bench-password-1"))
             for name in ("architect", "developer", "tester", "reviewer"):
                 ok(admin.post("/api/agents", json={"name": name}), 201)
@@ -205,12 +174,12 @@ def main() -> None:
             done = wait_for_playbook(admin, run["id"], {"completed", "waiting_owner", "failed"})
             elapsed = time.perf_counter() - began
             admin.close()
-    report(done, elapsed, args.scale, store)
+    report(done, elapsed, args.scale, settings.vault_backend)
 
 
-def report(done: dict[str, Any], elapsed: float, scale: float, store: str) -> None:
+def report(done: dict[str, Any], elapsed: float, scale: float, vault: str) -> None:
     print(
-        f"Playbook hand-off benchmark (SQLite, {store}, artifact scale {scale:g}): "
+        f"Playbook hand-off benchmark (SQLite, {vault} vault, artifact scale {scale:g}): "
         f"{done['status']} in {elapsed:.2f} s"
     )
     print(f"{'stage':<12}{'hand-off tokens':>18}{'full history tokens':>22}{'ratio':>9}")
