@@ -16,8 +16,10 @@ from nexora.cli import (
     plugins,
     secrets,
     skills,
+    teams,
     templates,
     users,
+    vault,
 )
 from nexora.cli.doctor import doctor
 from nexora.cli.init import init
@@ -40,6 +42,9 @@ app.command()(tail)
 app.command()(export)
 app.add_typer(users.app, name="users")
 app.add_typer(templates.app, name="templates")
+app.add_typer(teams.app, name="teams")
+app.add_typer(teams.roles_app, name="roles")
+app.add_typer(vault.app, name="vault")
 app.add_typer(agents.app, name="agents")
 app.add_typer(db.app, name="db")
 app.add_typer(approvals.app, name="approvals")
