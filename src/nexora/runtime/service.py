@@ -65,20 +65,10 @@ class RunService:
             id=run_id or new_id(),
             org_id=actor.org_id,
             agent_id=view.record.id,
-            session_id=session.id if session else None,
-            user_id=actor.user_id,
             parent_run_id=parent_run_id,
-            routing=routing,
-            input=text,
             context=list(context),
-            status=RunStatus.PENDING,
         )
-        db.add(run)
-        if session is not None:
-            session.updated_at = utcnow()
-        await db.commit()
-        await self.notifier.notify(RUN_QUEUED, run.id)
-        return run
+        return await self._queue(db, actor, run, text, session, routing)
 
     async def create_team_run(
         self,
@@ -112,13 +102,24 @@ class RunService:
             org_id=actor.org_id,
             agent_id=lead.agent_id,
             group_id=group.id,
-            session_id=session.id if session else None,
-            user_id=actor.user_id,
-            routing=routing,
-            input=text,
             context=team_context(chosen),
-            status=RunStatus.PENDING,
         )
+        return await self._queue(db, actor, run, text, session, routing)
+
+    async def _queue(
+        self,
+        db: AsyncSession,
+        actor: Actor,
+        run: Run,
+        text: str,
+        session: ChatSession | None,
+        routing: dict[str, Any] | None,
+    ) -> Run:
+        run.user_id = actor.user_id
+        run.input = text
+        run.session_id = session.id if session else None
+        run.routing = routing
+        run.status = RunStatus.PENDING
         db.add(run)
         if session is not None:
             session.updated_at = utcnow()

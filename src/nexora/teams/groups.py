@@ -16,6 +16,7 @@ from nexora.auth.actor import Actor
 from nexora.errors import Conflict, InvalidInput, NotFound
 from nexora.storage.models import AgentRecord, Group, GroupMember, MemoryItem, Project, Role, Run
 from nexora.teams.access import get_group, members_of, usable_by
+from nexora.teams.batch import delete_each
 from nexora.teams.roles import find_role
 
 GroupName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^\w[\w .-]*$")]
@@ -129,16 +130,7 @@ async def batch_delete_groups(
     db: AsyncSession, actor: Actor, group_ids: Sequence[str]
 ) -> dict[str, str]:
     """Each id's outcome: "deleted" or "not_found" (another org's id included)."""
-    outcome: dict[str, str] = {}
-    for group_id in dict.fromkeys(group_ids):
-        group = await db.get(Group, group_id)
-        if group is None or group.org_id != actor.org_id:
-            outcome[group_id] = "not_found"
-        else:
-            await db.delete(group)
-            outcome[group_id] = "deleted"
-    await db.commit()
-    return outcome
+    return await delete_each(db, actor, Group, group_ids)
 
 
 async def member_views(db: AsyncSession, group_id: str) -> list[MemberView]:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nexora.auth.actor import Actor
 from nexora.errors import Conflict, NotFound
 from nexora.storage.models import GroupMember, Role, Run
+from nexora.teams.batch import delete_each
 from nexora.tools.policy import RoleRules
 
 # What an agent in the role can be asked for: "frontend", "qa", "code_review".
@@ -136,19 +137,8 @@ async def delete_role(db: AsyncSession, actor: Actor, role_id: str) -> Role:
 async def batch_delete_roles(
     db: AsyncSession, actor: Actor, role_ids: Sequence[str]
 ) -> dict[str, str]:
-    """Each id's outcome: "deleted", "not_found" or "in_use"."""
-    outcome: dict[str, str] = {}
-    for role_id in dict.fromkeys(role_ids):
-        role = await db.get(Role, role_id)
-        if role is None or role.org_id != actor.org_id:
-            outcome[role_id] = "not_found"
-        elif await role_in_use(db, role.id):
-            outcome[role_id] = "in_use"
-        else:
-            await db.delete(role)
-            outcome[role_id] = "deleted"
-    await db.commit()
-    return outcome
+    """Each id's outcome: "deleted", "not_found" or "in_use" (held by members)."""
+    return await delete_each(db, actor, Role, role_ids, in_use=role_in_use)
 
 
 async def role_stats(db: AsyncSession, actor: Actor, role_id: str) -> RoleStats:
