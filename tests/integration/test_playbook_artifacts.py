@@ -44,8 +44,6 @@ KINDS = {
 }
 
 
-
-
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"playbook_reconcile_seconds": 0.2})
