@@ -27,7 +27,9 @@ def test_a_team_is_assembled_runs_and_keeps_notes(
     llm.default = Reply(text="Ship the login page on Friday.")
 
     log_in(page, server.url, "admin", ADMIN_PASSWORD, "/teams")
+    expect(page.get_by_text("No teams yet.")).to_be_visible()  # the page has settled
     page.get_by_label("Name").fill("delivery")
+    expect(page.get_by_role("button", name="Create team")).to_be_enabled()
     page.get_by_role("button", name="Create team").click()
     page.get_by_role("link", name="delivery").click()
     expect(page.get_by_role("heading", name="Team: delivery")).to_be_visible()
@@ -36,7 +38,7 @@ def test_a_team_is_assembled_runs_and_keeps_notes(
         page.get_by_role("textbox", name="Agent").click()
         page.get_by_role("option", name=agent).click()
         if not lead:
-            page.get_by_role("textbox", name="Role").click()
+            page.get_by_role("textbox", name="Role", exact=True).click()
             page.get_by_role("option", name="developer").click()
         lead_box = page.get_by_role("checkbox", name="Lead")
         if lead != lead_box.is_checked():
@@ -44,7 +46,7 @@ def test_a_team_is_assembled_runs_and_keeps_notes(
         page.get_by_role("button", name="Add member").click()
         expect(page.get_by_test_id("team-member").filter(has_text=agent)).to_be_visible()
     expect(page.get_by_text("Led by planner")).to_be_visible()
-    expect(page.get_by_test_id("team-member").filter(has_text="coder")).to_contain_text("developer")
+    expect(page.get_by_role("textbox", name="Role of coder")).to_have_value("developer")
 
     page.get_by_role("tab", name="Runs").click()
     page.get_by_label("Task for the team").fill("When do we ship the login page?")
@@ -66,6 +68,27 @@ def test_a_team_is_assembled_runs_and_keeps_notes(
     search.fill("freeze")
     search.press("Enter")
     expect(page.get_by_test_id("blackboard-entry").first).to_contain_text("score")
+
+    # A member's role changes in place; a user is let into the team without agent grants.
+    ok(admin.post("/api/roles", json={"name": "tester"}), 201)
+    user = {"username": "olga", "password": "password-123"}
+    olga = ok(admin.post("/api/admin/users", json=user), 201)
+    page.reload()
+    page.get_by_role("textbox", name="Role of coder").click()
+    page.get_by_role("option", name="tester").click()
+    expect(page.get_by_role("textbox", name="Role of coder")).to_have_value("tester")
+    page.get_by_role("tab", name="Grants").click()
+    page.get_by_role("textbox", name="User").click()
+    page.get_by_role("option", name="olga").click()
+    page.get_by_role("button", name="Grant", exact=True).click()
+    expect(page.get_by_test_id("team-grant")).to_contain_text("olga")
+    grants = ok(admin.get(f"/api/groups/{_team_id(admin)}/grants"))
+    assert [g["user_id"] for g in grants] == [olga["id"]]
+
+
+def _team_id(admin: httpx.Client) -> str:
+    (team,) = ok(admin.get("/api/groups"))["items"]
+    return str(team["id"])
 
 
 PLAYBOOK = """name: doc-review

@@ -52,6 +52,17 @@ export function TeamMembers({ team, admin }: { team: Schemas["GroupDetail"]; adm
     onSuccess: refresh,
     onError: failed,
   });
+  const changeRole = useMutation({
+    mutationFn: async ({ memberId, roleId }: { memberId: string; roleId: string | null }) =>
+      unwrap(
+        await api.PUT("/api/groups/{group_id}/members/{member_id}", {
+          params: { path: { ...path, member_id: memberId } },
+          body: { role: roleId ?? "" },
+        }),
+      ),
+    onSuccess: refresh,
+    onError: failed,
+  });
   const remove = useMutation({
     mutationFn: async (memberId: string) =>
       unwrap(
@@ -79,7 +90,20 @@ export function TeamMembers({ team, admin }: { team: Schemas["GroupDetail"]; adm
               <Table.Td>
                 {member.agent} {member.is_lead && <Badge ml="xs">{t("teams.lead")}</Badge>}
               </Table.Td>
-              <Table.Td>{member.role ?? "—"}</Table.Td>
+              <Table.Td>
+                {admin ? (
+                  <Select
+                    aria-label={t("teams.roleOf", { name: member.agent })}
+                    data={(roles.data ?? []).map((r) => ({ value: r.id, label: r.name }))}
+                    value={member.role_id}
+                    onChange={(roleId) => changeRole.mutate({ memberId: member.id, roleId })}
+                    clearable
+                    size="xs"
+                  />
+                ) : (
+                  (member.role ?? "—")
+                )}
+              </Table.Td>
               <Table.Td>
                 {admin && (
                   <Group gap="xs" justify="flex-end">

@@ -8,6 +8,7 @@ import { isAdmin, useMe } from "../../auth/useMe";
 import { ErrorAlert, Loading } from "../common";
 import "../locales";
 import { TeamBlackboard } from "./TeamBlackboard";
+import { TeamGrants } from "./TeamGrants";
 import { TeamMembers } from "./TeamMembers";
 import { TeamRuns } from "./TeamRuns";
 
@@ -37,6 +38,7 @@ export function TeamPage() {
           <Tabs.Tab value="members">{t("teams.members")}</Tabs.Tab>
           <Tabs.Tab value="runs">{t("teams.runs")}</Tabs.Tab>
           <Tabs.Tab value="blackboard">{t("teams.blackboard")}</Tabs.Tab>
+          {admin && <Tabs.Tab value="grants">{t("teams.grants")}</Tabs.Tab>}
         </Tabs.List>
         <Tabs.Panel value="members" pt="md">
           <TeamMembers team={team.data} admin={admin} />
@@ -47,6 +49,11 @@ export function TeamPage() {
         <Tabs.Panel value="blackboard" pt="md">
           <TeamBlackboard groupId={groupId} />
         </Tabs.Panel>
+        {admin && (
+          <Tabs.Panel value="grants" pt="md">
+            <TeamGrants groupId={groupId} />
+          </Tabs.Panel>
+        )}
       </Tabs>
     </Stack>
   );
