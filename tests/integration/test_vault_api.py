@@ -30,6 +30,7 @@ def test_artifacts_are_delivered_versioned_read_and_kept_apart(
     content = admin.get(f"/api/vault/artifacts/{second['id']}/content")
     assert content.status_code == 200 and content.content == b"# API v2"
     assert "attachment" in content.headers["content-disposition"]
+    assert content.headers["x-content-type-options"] == "nosniff"
 
     history = ok(admin.get("/api/vault/history"))
     assert [c["sha"] for c in history] == [second["commit"], first["commit"]]

@@ -171,7 +171,12 @@ async def get_artifact_content(
     return Response(
         data,
         media_type=artifact.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        # A download, never a page of this site: an uploaded HTML artifact must not run here.
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox",
+        },
     )
 
 
