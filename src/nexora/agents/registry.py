@@ -104,7 +104,7 @@ class AgentRegistry:
         record = AgentRecord(
             id=config.id,
             org_id=actor.org_id,
-            created_by=None if actor.via == "local" else actor.user_id,
+            created_by=actor.author_id,
             config_yaml="",
         )
         self._apply(record, config)

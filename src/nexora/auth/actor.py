@@ -38,6 +38,12 @@ class Actor:
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
 
+    @property
+    def author_id(self) -> str | None:
+        """Who to record as a row's creator: the user, or nobody for the local CLI, which
+        acts as the org's admin without being one of its users."""
+        return None if self.via == "local" else self.user_id
+
     def may_manage_org(self, org_id: str) -> bool:
         """Org admins manage their own org; the platform admin manages every org."""
         return self.platform_admin or (self.is_admin and org_id == self.org_id)

@@ -40,7 +40,7 @@ async def team_for(
         name=f"dispatch-{new_id()[:8]}",
         description=purpose[:500],
         default_mode="serial",
-        created_by=None if actor.via == "local" else actor.user_id,
+        created_by=actor.author_id,
     )
     db.add(group)
     await db.flush()

@@ -96,7 +96,7 @@ async def create_group(db: AsyncSession, actor: Actor, spec: GroupSpec) -> Group
         name=spec.name,
         description=spec.description,
         default_mode=spec.default_mode,
-        created_by=None if actor.via == "local" else actor.user_id,
+        created_by=actor.author_id,
     )
     db.add(group)
     await _flush_named(db, spec.name)

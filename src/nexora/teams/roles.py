@@ -87,7 +87,7 @@ async def create_role(db: AsyncSession, actor: Actor, spec: RoleSpec) -> Role:
         instructions=spec.instructions,
         tool_rules=_stored_rules(spec.tool_rules),
         capabilities=list(dict.fromkeys(spec.capabilities)),
-        created_by=None if actor.via == "local" else actor.user_id,
+        created_by=actor.author_id,
     )
     db.add(role)
     await _commit_named(db, spec.name)

@@ -74,7 +74,7 @@ async def _roles(
                 instructions=spec.instructions,
                 tool_rules=spec.tool_rules.model_dump(),
                 capabilities=list(spec.capabilities),
-                created_by=_creator(actor),
+                created_by=actor.author_id,
             )
             db.add(role)
             await db.flush()
@@ -144,7 +144,7 @@ async def _group(
             name=spec.name,
             description=spec.description,
             default_mode=spec.default_mode,
-            created_by=_creator(actor),
+            created_by=actor.author_id,
         )
         db.add(group)
         await db.flush()
@@ -195,7 +195,3 @@ async def _playbook(
     )
     await create_playbook(db, actor, definition, definition.to_yaml(), project_id)
     report.created.append(f"playbook:{name}")
-
-
-def _creator(actor: Actor) -> str | None:
-    return None if actor.via == "local" else actor.user_id
