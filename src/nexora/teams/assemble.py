@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nexora.auth.actor import Actor
 from nexora.storage.base import new_id
 from nexora.storage.models import Group, GroupMember
+from nexora.teams.groups import GroupSpec, MemberSpec, add_group
 from nexora.teams.selection import Assignment
 
 
@@ -34,26 +35,13 @@ async def team_for(
             group = await db.get(Group, group_id)
             assert group is not None
             return group, True
-    group = Group(
-        id=new_id(),
-        org_id=actor.org_id,
+    spec = GroupSpec(
         name=f"dispatch-{new_id()[:8]}",
         description=purpose[:500],
         default_mode="serial",
-        created_by=actor.author_id,
+        members=[
+            MemberSpec(agent_id=agent_id, role=role_id, is_lead=agent_id == lead, position=position)
+            for position, (agent_id, role_id) in enumerate(wanted.items())
+        ],
     )
-    db.add(group)
-    await db.flush()
-    db.add_all(
-        GroupMember(
-            org_id=actor.org_id,
-            group_id=group.id,
-            agent_id=agent_id,
-            role_id=role_id,
-            is_lead=agent_id == lead,
-            position=position,
-        )
-        for position, (agent_id, role_id) in enumerate(wanted.items())
-    )
-    await db.flush()
-    return group, False
+    return await add_group(db, actor, spec), False

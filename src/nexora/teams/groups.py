@@ -84,6 +84,14 @@ async def list_groups(
 
 
 async def create_group(db: AsyncSession, actor: Actor, spec: GroupSpec) -> Group:
+    group = await add_group(db, actor, spec)
+    await _commit_members(db)
+    return group
+
+
+async def add_group(db: AsyncSession, actor: Actor, spec: GroupSpec) -> Group:
+    """The group and its members, in the caller's transaction (templates and dispatch add
+    more before they commit)."""
     if spec.project_id is not None:
         project = await db.get(Project, spec.project_id)
         if project is None or project.org_id != actor.org_id:
@@ -101,8 +109,7 @@ async def create_group(db: AsyncSession, actor: Actor, spec: GroupSpec) -> Group
     db.add(group)
     await _flush_named(db, spec.name)
     for index, member in enumerate(spec.members):
-        await _add_member(db, actor, group, member, default_position=index)
-    await _commit_members(db)
+        await add_member_row(db, actor, group, member, default_position=index)
     return group
 
 
@@ -156,7 +163,7 @@ async def add_member(
     db: AsyncSession, actor: Actor, group_id: str, spec: MemberSpec
 ) -> GroupMember:
     group = await get_group(db, actor, group_id)
-    member = await _add_member(db, actor, group, spec)
+    member = await add_member_row(db, actor, group, spec)
     await _commit_members(db)
     return member
 
@@ -209,13 +216,14 @@ async def group_stats(db: AsyncSession, actor: Actor, group_id: str) -> GroupSta
     return GroupStats(members or 0, by_status, entries or 0, last)
 
 
-async def _add_member(
+async def add_member_row(
     db: AsyncSession,
     actor: Actor,
     group: Group,
     spec: MemberSpec,
     default_position: int | None = None,
 ) -> GroupMember:
+    """One member, flushed in the caller's transaction; making it the lead unmakes the other."""
     agent = await db.scalar(
         select(AgentRecord).where(
             AgentRecord.org_id == actor.org_id,

@@ -14,6 +14,7 @@ from nexora.agents.registry import AgentRegistry
 from nexora.auth.actor import Actor
 from nexora.errors import Forbidden, NotFound
 from nexora.storage.models import AgentRecord, Group, GroupMember, Playbook, Project, Role
+from nexora.teams.groups import GroupSpec, MemberSpec, add_group, add_member_row
 from nexora.teams.playbooks.definition import parse_fields
 from nexora.teams.playbooks.store import create_playbook
 from nexora.teams.templates import Template, get_template
@@ -134,43 +135,41 @@ async def _group(
     report: ApplyReport,
 ) -> None:
     spec = template.group
+    members = [
+        MemberSpec(
+            agent_id=agent_ids[member],
+            role=roles[template.role_of(member)],
+            is_lead=member == spec.lead,
+            position=position,
+        )
+        for position, member in enumerate(spec.members)
+    ]
     group = await db.scalar(
         select(Group).where(Group.org_id == actor.org_id, Group.name == spec.name)
     )
     if group is None:
-        group = Group(
-            org_id=actor.org_id,
-            project_id=project_id,
+        group_spec = GroupSpec(
             name=spec.name,
             description=spec.description,
             default_mode=spec.default_mode,
-            created_by=actor.author_id,
+            project_id=project_id,
+            members=members,
         )
-        db.add(group)
-        await db.flush()
+        await add_group(db, actor, group_spec)
         report.created.append(f"group:{spec.name}")
-    else:
-        report.existing.append(f"group:{spec.name}")
+        report.created += [f"member:{spec.name}/{member}" for member in spec.members]
+        return
+    report.existing.append(f"group:{spec.name}")
     present = set(
         await db.scalars(select(GroupMember.agent_id).where(GroupMember.group_id == group.id))
     )
-    for position, member in enumerate(spec.members):
+    for member, member_spec in zip(spec.members, members, strict=True):
         label = f"member:{spec.name}/{member}"
-        if agent_ids[member] in present:
+        if member_spec.agent_id in present:
             report.existing.append(label)
-            continue
-        db.add(
-            GroupMember(
-                org_id=actor.org_id,
-                group_id=group.id,
-                agent_id=agent_ids[member],
-                role_id=roles[template.role_of(member)],
-                is_lead=member == spec.lead,
-                position=position,
-            )
-        )
-        report.created.append(label)
-    await db.flush()
+        else:
+            await add_member_row(db, actor, group, member_spec)
+            report.created.append(label)
 
 
 async def _playbook(
