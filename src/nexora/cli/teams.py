@@ -11,7 +11,7 @@ from nexora.cli._local import console, local_actor, run_local
 from nexora.platform import Platform
 from nexora.storage.models import Group, Role, User
 from nexora.teams import group_grants, groups, roles
-from nexora.teams.access import get_group
+from nexora.teams.access import get_group, group_named
 from nexora.teams.groups import MemberSpec
 from nexora.tools.policy import RoleRules
 
@@ -23,12 +23,9 @@ ORG = typer.Option("default", "--org", help="Organization name.")
 async def _group_id(platform: Platform, org: str, id_or_name: str) -> str:
     async with platform.db.session() as db:
         actor = await local_actor(db, org)
-        found = await db.scalar(
-            select(Group.id).where(
-                Group.org_id == actor.org_id, (Group.id == id_or_name) | (Group.name == id_or_name)
-            )
-        )
-        return found or id_or_name  # an unknown one is reported by the service as not found
+        found = await group_named(db, actor.org_id, id_or_name)
+        # An unknown one is reported by the service as not found.
+        return found.id if found is not None else id_or_name
 
 
 @app.command("list")

@@ -33,6 +33,16 @@ def usable_by(actor: Actor) -> ColumnElement[bool]:
     return and_(in_org, granted | (has_members & not_(ungranted_member)))
 
 
+async def group_named(session: AsyncSession, org_id: str, id_or_name: str) -> Group | None:
+    """A group of the org by id or by name, with no access check (callers make it)."""
+    group: Group | None = await session.scalar(
+        select(Group).where(
+            Group.org_id == org_id, (Group.id == id_or_name) | (Group.name == id_or_name)
+        )
+    )
+    return group
+
+
 async def get_group(session: AsyncSession, actor: Actor, group_id: str) -> Group:
     """A group of the actor's org: 404 when it is another org's or missing, 403 when the
     actor may not use it."""

@@ -61,13 +61,18 @@ async def get_role(db: AsyncSession, actor: Actor, role_id: str) -> Role:
     return role
 
 
-async def find_role(db: AsyncSession, actor: Actor, id_or_name: str) -> Role:
-    """By id or by name within the actor's org (members name their role either way)."""
-    role = await db.scalar(
+async def role_named(db: AsyncSession, org_id: str, id_or_name: str) -> Role | None:
+    """A role of the org by id or by name (members and playbooks name it either way)."""
+    role: Role | None = await db.scalar(
         select(Role).where(
-            Role.org_id == actor.org_id, (Role.id == id_or_name) | (Role.name == id_or_name)
+            Role.org_id == org_id, (Role.id == id_or_name) | (Role.name == id_or_name)
         )
     )
+    return role
+
+
+async def find_role(db: AsyncSession, actor: Actor, id_or_name: str) -> Role:
+    role = await role_named(db, actor.org_id, id_or_name)
     if role is None:
         raise NotFound(f"role {id_or_name!r} not found")
     return role

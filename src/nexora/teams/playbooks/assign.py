@@ -18,31 +18,15 @@ from nexora.agents.registry import AgentRegistry
 from nexora.auth.actor import Actor, Role
 from nexora.errors import InvalidInput, NotFound
 from nexora.storage.models import AgentRecord, Group, Membership, User
-from nexora.storage.models import Role as TeamRole
-from nexora.teams.access import get_group, members_of
+from nexora.teams.access import get_group, group_named, members_of
 from nexora.teams.playbooks.definition import PlaybookDef
+from nexora.teams.roles import role_named
 
 
 @dataclass(frozen=True, slots=True)
 class Assignment:
     group: Group | None
     agent_ids: list[str]  # one per stage, in stage order
-
-
-async def find_group(session: AsyncSession, org_id: str, name_or_id: str) -> Group | None:
-    return await session.scalar(
-        select(Group).where(
-            Group.org_id == org_id, or_(Group.id == name_or_id, Group.name == name_or_id)
-        )
-    )
-
-
-async def find_role(session: AsyncSession, org_id: str, name_or_id: str) -> TeamRole | None:
-    return await session.scalar(
-        select(TeamRole).where(
-            TeamRole.org_id == org_id, or_(TeamRole.id == name_or_id, TeamRole.name == name_or_id)
-        )
-    )
 
 
 async def find_agent(session: AsyncSession, org_id: str, name_or_id: str) -> AgentRecord | None:
@@ -71,10 +55,10 @@ async def check_references(session: AsyncSession, org_id: str, definition: Playb
         session, org_id, definition.owner
     ):
         raise InvalidInput(f"owner: no user {definition.owner!r} in this organization")
-    if definition.team is not None and await find_group(session, org_id, definition.team) is None:
+    if definition.team is not None and await group_named(session, org_id, definition.team) is None:
         raise InvalidInput(f"team: no team {definition.team!r} in this organization")
     for index, stage in enumerate(definition.stages):
-        if stage.role is not None and await find_role(session, org_id, stage.role) is None:
+        if stage.role is not None and await role_named(session, org_id, stage.role) is None:
             raise InvalidInput(f"stages[{index}].role: no role {stage.role!r}")
         if stage.agent is not None and await find_agent(session, org_id, stage.agent) is None:
             raise InvalidInput(f"stages[{index}].agent: no agent {stage.agent!r}")
@@ -92,7 +76,7 @@ async def assign(
     if group_id is not None:
         group = await get_group(session, actor, group_id)
     elif definition.team is not None:
-        found = await find_group(session, actor.org_id, definition.team)
+        found = await group_named(session, actor.org_id, definition.team)
         if found is None:
             raise InvalidInput(f"team: no team {definition.team!r} in this organization")
         group = await get_group(session, actor, found.id)
@@ -111,7 +95,7 @@ async def assign(
         assert stage.role is not None
         if group is None:
             raise InvalidInput(f"stages[{index}].role: a role needs a team (group_id or `team`)")
-        role = await find_role(session, actor.org_id, stage.role)
+        role = await role_named(session, actor.org_id, stage.role)
         holder = next((m for m in members if role is not None and m.role_id == role.id), None)
         if holder is None:
             raise InvalidInput(
