@@ -102,12 +102,13 @@ InboundSink = Callable[[Inbound], Awaitable[None]]
 
 
 class Adapter(ABC):
-    """One platform. Subclasses set `type` and `Config`, and implement `send` plus at least one
-    transport: `handle_webhook` (the platform calls us) and/or `listen` (we hold a connection,
-    e.g. a websocket, stream or long poll — needed behind NAT, where nothing can call in)."""
+    """One platform. Subclasses set `platform` and `config_model`, and implement `send` plus
+    at least one transport: `handle_webhook` (the platform calls us) and/or `listen` (we hold
+    a connection, e.g. a websocket, stream or long poll — needed behind NAT, where nothing can
+    call in)."""
 
-    type: ClassVar[str]
-    Config: ClassVar[type[ChannelConfig]]
+    platform: ClassVar[str]  # the channel `type` users name it by
+    config_model: ClassVar[type[ChannelConfig]]
     # The platform's limit on one message's text; longer replies are split.
     max_chars: ClassVar[int] = 4000
     # The least time between two messages to one conversation, to stay under rate limits.
@@ -124,12 +125,12 @@ class Adapter(ABC):
 
     async def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
         """Verifies one inbound request (raising `BadSignature`) and maps its messages."""
-        raise NotImplementedError(f"{self.type} channels do not take webhooks")
+        raise NotImplementedError(f"{self.platform} channels do not take webhooks")
 
     async def listen(self, sink: InboundSink, connected: Callable[[], None]) -> None:
         """Holds the connection, calling `connected()` once it is up and `sink` per message,
         until it drops (raise) or is cancelled; the caller reconnects with backoff."""
-        raise NotImplementedError(f"{self.type} channels hold no connection")
+        raise NotImplementedError(f"{self.platform} channels hold no connection")
 
     async def send(self, message: Outbound) -> str | None:
         """Sends one message; returns the platform's id for it when it gives one.
@@ -146,10 +147,10 @@ _ADAPTERS: dict[str, type[Adapter]] = {}
 
 
 def register(adapter: type[Adapter]) -> type[Adapter]:
-    """Class decorator: makes a platform available by its `type`."""
-    if adapter.type in _ADAPTERS and _ADAPTERS[adapter.type] is not adapter:
-        raise ValueError(f"two channel adapters named {adapter.type!r}")
-    _ADAPTERS[adapter.type] = adapter
+    """Class decorator: makes a platform available by its name."""
+    if adapter.platform in _ADAPTERS and _ADAPTERS[adapter.platform] is not adapter:
+        raise ValueError(f"two channel adapters named {adapter.platform!r}")
+    _ADAPTERS[adapter.platform] = adapter
     return adapter
 
 

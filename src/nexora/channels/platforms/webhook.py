@@ -51,8 +51,8 @@ def sign(secret: str, body: bytes) -> str:
 
 @register
 class WebhookAdapter(Adapter):
-    type = "webhook"
-    Config = WebhookConfig
+    platform = "webhook"
+    config_model = WebhookConfig
     max_chars = 20_000
 
     @property
