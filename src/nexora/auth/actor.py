@@ -31,7 +31,8 @@ class Actor:
     org_id: str
     role: Role
     platform_admin: bool
-    via: Literal["token", "api_key", "local"]
+    # "channel": a chat-app user mapped to this user; "schedule": a scheduled job's owner.
+    via: Literal["token", "api_key", "local", "channel", "schedule"]
     session_id: str | None = None
 
     @property

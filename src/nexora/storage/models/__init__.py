@@ -1,5 +1,13 @@
 """Every ORM model, importable from one place (Alembic reads the metadata from here)."""
 
+from nexora.storage.models.channels import (
+    Channel,
+    ChannelIdentity,
+    ChannelInbox,
+    ChannelOutbox,
+    ChannelPairing,
+    ChannelSession,
+)
 from nexora.storage.models.core import (
     AgentRecord,
     ApiKey,
@@ -46,6 +54,12 @@ __all__ = [
     "AuditEvent",
     "AuthSession",
     "CapabilityPolicy",
+    "Channel",
+    "ChannelIdentity",
+    "ChannelInbox",
+    "ChannelOutbox",
+    "ChannelPairing",
+    "ChannelSession",
     "ChatSession",
     "Dispatch",
     "Group",

@@ -15,8 +15,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.agents.registry import AgentRegistry
-from nexora.auth.actor import Actor, Role
-from nexora.errors import InvalidInput, NotFound
+from nexora.auth.actor import Actor
+from nexora.errors import InvalidInput
 from nexora.storage.models import AgentRecord, Group, Membership, User
 from nexora.teams.access import get_group, group_named, members_of
 from nexora.teams.playbooks.definition import PlaybookDef
@@ -103,17 +103,3 @@ async def assign(
             )
         agent_ids.append(holder.agent_id)
     return Assignment(group, agent_ids)
-
-
-async def acting_as(session: AsyncSession, org_id: str, user_id: str) -> Actor:
-    """The user a playbook run acts for, as its stage runs are created and cancelled."""
-    row = (
-        await session.execute(
-            select(User.username, User.platform_admin, Membership.role)
-            .join(Membership, Membership.user_id == User.id)
-            .where(User.id == user_id, Membership.org_id == org_id)
-        )
-    ).first()
-    if row is None:
-        raise NotFound("the user of this playbook run is no longer in the organization")
-    return Actor(user_id, row.username, org_id, Role(row.role), row.platform_admin, "local")

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from nexora.agents.registry import AgentRegistry
+from nexora.auth.acting import acting_as
 from nexora.config import Settings
 from nexora.errors import NexoraError, NotFound
 from nexora.periodic import Periodic
@@ -35,7 +36,6 @@ from nexora.storage.base import new_id, utcnow
 from nexora.storage.db import Database
 from nexora.storage.models import PlaybookRun, Run, StageExecution
 from nexora.teams.playbooks.artifacts import ArtifactStore
-from nexora.teams.playbooks.assign import acting_as
 from nexora.teams.playbooks.definition import PlaybookDef, StageDef
 from nexora.teams.playbooks.handoff import DONE, build_handoff
 
