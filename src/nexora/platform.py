@@ -20,6 +20,7 @@ from nexora.auth.keys import load_or_create_key
 from nexora.auth.service import AuthService
 from nexora.auth.throttle import LoginThrottle
 from nexora.auth.tokens import TokenIssuer
+from nexora.channels.service import Channels
 from nexora.config import Settings
 from nexora.governance.approvals import Approvals
 from nexora.governance.audit import AuditLog
@@ -112,6 +113,7 @@ class Platform:
     dispatch: DispatchService
     # Keeps the results of finished dispatches and reports them to their reply_to.
     dispatch_settler: Periodic
+    channels: Channels
 
     @classmethod
     def from_settings(cls, settings: Settings, tools: ToolRegistry | None = None) -> Platform:
@@ -150,6 +152,10 @@ class Platform:
             Limits(settings.max_running_runs, settings.max_running_runs_per_org),
         )
         vault = Vault(settings)
+        chat = ChatService(runs, approvals, Router(settings, models, usage))
+        channels = Channels(
+            db, settings, agents, secret_store, chat, audit, owner=worker_identity()
+        )
         playbooks = PlaybookEngine(db, runs, agents, settings, vault=vault)
         worker = Worker(
             WorkerDeps(
@@ -175,7 +181,7 @@ class Platform:
                 over_quota=quotas.over_quota,
                 audit=audit,
                 memory=upkeep,
-                observers=[playbooks.on_run_finished],
+                observers=[playbooks.on_run_finished, channels.intake.on_run_finished],
             ),
             concurrency=settings.worker_concurrency,
         )
@@ -199,7 +205,7 @@ class Platform:
             audit=audit,
             usage=usage,
             runs=runs,
-            chat=ChatService(runs, approvals, Router(settings, models, usage)),
+            chat=chat,
             worker=worker,
             approvals=approvals,
             skills=skills,
@@ -214,6 +220,7 @@ class Platform:
             vault=vault,
             dispatch=dispatch,
             dispatch_settler=Periodic("dispatch-settle", 2.0, dispatch.settle_all),
+            channels=channels,
         )
 
     async def start(self, *, workers: bool = True) -> None:
@@ -242,6 +249,7 @@ class Platform:
             self.upkeep.start()
             self.playbooks.start()
             self.dispatch_settler.start()
+            self.channels.start()
             _background.add(asyncio.get_running_loop().create_task(_load_agent_loop()))
 
     @property
@@ -254,6 +262,7 @@ class Platform:
         return 0.25
 
     async def stop(self) -> None:
+        await self.channels.stop()
         await self.dispatch_settler.stop()
         await self.ingestion.stop()
         await self.worker.stop()

@@ -19,6 +19,7 @@ from nexora.api.routes import (
     approvals,
     audit,
     auth,
+    channels,
     chat,
     config,
     dispatch,
@@ -92,6 +93,7 @@ ROUTERS = (
     memory_ingest.router,
     playbooks.router,
     vault.router,
+    channels.router,
 )
 
 

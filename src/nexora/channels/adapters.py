@@ -39,7 +39,7 @@ class Adapters:
     def __init__(self, secret_store: SecretStore) -> None:
         self.secret_store = secret_store
         self._http: httpx.AsyncClient | None = None
-        self._live: dict[str, tuple[tuple[object, ...], Adapter]] = {}
+        self._live: dict[str, tuple[int, Adapter]] = {}
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -48,7 +48,8 @@ class Adapters:
         return self._http
 
     async def for_channel(self, db: AsyncSession, channel: Channel) -> Adapter:
-        version = (channel.updated_at, channel.generation)
+        # Runtime writes (health, leases) touch updated_at; only changes bump the generation.
+        version = channel.generation
         live = self._live.get(channel.id)
         if live is not None and live[0] == version:
             return live[1]

@@ -253,4 +253,3 @@ class Outbox:
             status="failure",
             detail={"outbox_id": row.id, "error": error[:500]},
         )
-

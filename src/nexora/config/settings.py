@@ -98,6 +98,17 @@ class Settings(BaseSettings):
     # A run's job starts once this process has had no run for this long (see MemoryUpkeep).
     memory_jobs_quiet_seconds: float = Field(default=0.2, ge=0, le=60)
     memory_extract_max_ops: int = Field(default=8, ge=1, le=50)
+    # Channels: how often replies waiting for a retry (or queued by another process) are sent,
+    # how often messages and runs a stopped process left half-way are finished, how often
+    # connections are checked (and taken over from a stopped process), and the longest wait
+    # between two reconnection attempts.
+    # The address chat platforms reach this server at, for the inbound URLs channels show
+    # (behind a proxy the request's own address is not it).
+    public_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://")
+    channel_outbox_seconds: float = Field(default=1.0, gt=0, le=60)
+    channel_reconcile_seconds: float = Field(default=2.0, gt=0, le=300)
+    channel_connections_seconds: float = Field(default=3.0, gt=0, le=300)
+    channel_reconnect_max_seconds: float = Field(default=30.0, ge=0.1, le=600)
     # Playbooks: how often stages whose runs ended unseen (or outlived their timeout) are
     # judged, and how much of a stage's final answer later stages get as its summary.
     playbook_reconcile_seconds: float = Field(default=10.0, gt=0, le=3600)
