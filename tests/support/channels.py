@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -11,6 +14,9 @@ import httpx
 from tests.support.api import ok
 
 T = TypeVar("T")
+
+# The generic webhook channel's shared secret in tests.
+SECRET = "a-long-shared-webhook-secret"
 
 
 def make_agent(admin: httpx.Client, name: str = "helper") -> str:
@@ -50,3 +56,10 @@ def wait_for(produce: Callable[[], T | None], seconds: float = 20, what: str = "
 def agent_turns(llm: Any) -> list[Any]:
     """The model calls of agent runs, without the background ones naming a new session."""
     return [r for r in llm.chat_requests if "title only" not in str(r.body)]
+
+
+def signed_post(url: str, payload: dict[str, Any], secret: str = SECRET) -> httpx.Response:
+    body = json.dumps(payload).encode()
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    headers = {"Content-Type": "application/json", "X-Nexora-Signature": f"sha256={digest}"}
+    return httpx.post(url, content=body, headers=headers, timeout=10)

@@ -12,7 +12,9 @@ from pathlib import Path
 from nexora.config import Settings
 
 
-def start_worker(settings: Settings, tool_log: Path) -> subprocess.Popen[bytes]:
+def start_worker(
+    settings: Settings, tool_log: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """A worker process on the test's database and fake model, with a counting `add` tool."""
     env = {
         **os.environ,
@@ -26,6 +28,7 @@ def start_worker(settings: Settings, tool_log: Path) -> subprocess.Popen[bytes]:
         "NEXORA_MEMORY_AUTO_EXTRACT": "false",
         "NEXORA_WORKER_CONCURRENCY": "2",
         "NEXORA_TEST_TOOL_LOG": str(tool_log),
+        **(extra_env or {}),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "tests.support.worker_main"],

@@ -16,11 +16,17 @@ import pytest
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.fakes.web_site import LoopbackSite, Reply, Seen
 from tests.support.api import ok
-from tests.support.channels import agent_turns, create_channel, make_agent, map_user, wait_for
+from tests.support.channels import (
+    SECRET,
+    agent_turns,
+    create_channel,
+    make_agent,
+    map_user,
+    signed_post,
+    wait_for,
+)
 from tests.support.server import RunningServer
 from tests.support.users import add_user, client_of, other_org_admin
-
-SECRET = "a-long-shared-webhook-secret"
 
 
 @pytest.fixture
@@ -28,13 +34,6 @@ def receiver() -> Iterator[LoopbackSite]:
     with LoopbackSite() as site:
         site.route("/hook", Reply.json({"ok": True}))
         yield site
-
-
-def _signed_post(url: str, payload: dict[str, Any], secret: str = SECRET) -> httpx.Response:
-    body = json.dumps(payload).encode()
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    headers = {"Content-Type": "application/json", "X-Nexora-Signature": f"sha256={digest}"}
-    return httpx.post(url, content=body, headers=headers, timeout=10)
 
 
 def _replies(site: LoopbackSite) -> list[Seen]:
@@ -61,7 +60,7 @@ def test_a_message_is_answered_once_in_its_thread(
         "thread_id": "t-9",
     }
 
-    first = _signed_post(channel["inbound_url"], message)
+    first = signed_post(channel["inbound_url"], message)
     assert first.status_code == 200
     reply = wait_for(lambda: _replies(receiver) or None, what="the reply")[0]
     assert reply.json() == {
@@ -73,7 +72,7 @@ def test_a_message_is_answered_once_in_its_thread(
     assert reply.headers["x-nexora-signature"] == f"sha256={expected}"
 
     # The platform retries (it never saw our 200, say): acknowledged, not answered again.
-    assert _signed_post(channel["inbound_url"], message).status_code == 200
+    assert signed_post(channel["inbound_url"], message).status_code == 200
     time.sleep(1.0)
     assert len(_replies(receiver)) == 1
     assert len(agent_turns(llm)) == 1
@@ -81,7 +80,7 @@ def test_a_message_is_answered_once_in_its_thread(
     # The same thread continues the same session; the turn ran as the mapped user.
     llm.reply_text("Yes, to the vault.")
     follow_up = {**message, "message_id": "m-2", "text": "Offsite too?"}
-    assert _signed_post(channel["inbound_url"], follow_up).status_code == 200
+    assert signed_post(channel["inbound_url"], follow_up).status_code == 200
     wait_for(lambda: len(_replies(receiver)) == 2 or None, what="the second reply")
     sessions = ok(admin.get("/api/sessions"))
     items = sessions["items"] if isinstance(sessions, dict) else sessions
@@ -94,7 +93,7 @@ def test_bad_or_missing_signatures_are_refused_and_audited(
     channel = _channel(admin, receiver)
     message = {"message_id": "m-1", "user_id": "u-1", "text": "hi"}
     assert (
-        _signed_post(channel["inbound_url"], message, secret="not-the-secret-at-all").status_code
+        signed_post(channel["inbound_url"], message, secret="not-the-secret-at-all").status_code
         == 401
     )
     unsigned = httpx.post(channel["inbound_url"], json=message, timeout=10)
@@ -118,7 +117,7 @@ def test_an_unmapped_user_is_refused_until_they_pair(
 ) -> None:
     channel = _channel(admin, receiver)
     url = channel["inbound_url"]
-    _signed_post(url, {"message_id": "m-1", "user_id": "stranger", "text": "Run the report"})
+    signed_post(url, {"message_id": "m-1", "user_id": "stranger", "text": "Run the report"})
     refusal = wait_for(lambda: _replies(receiver) or None, what="the refusal")[0].json()
     assert refusal["reply_to"] == "m-1" and "not linked" in refusal["text"]
     assert agent_turns(llm) == []
@@ -127,11 +126,11 @@ def test_an_unmapped_user_is_refused_until_they_pair(
     with client_of(server, "dana") as dana:
         code = ok(dana.post(f"/api/channels/{channel['id']}/pairing-codes"), 201)["code"]
         dana_id = ok(dana.get("/api/auth/me"))["user_id"]
-    _signed_post(url, {"message_id": "m-2", "user_id": "stranger", "text": f"pair {code}"})
+    signed_post(url, {"message_id": "m-2", "user_id": "stranger", "text": f"pair {code}"})
     wait_for(lambda: len(_replies(receiver)) == 2 or None, what="the pairing answer")
     assert "Linked" in _replies(receiver)[1].json()["text"]
     # A code works once.
-    _signed_post(url, {"message_id": "m-3", "user_id": "other", "text": f"pair {code}"})
+    signed_post(url, {"message_id": "m-3", "user_id": "other", "text": f"pair {code}"})
     wait_for(lambda: len(_replies(receiver)) == 3 or None, what="the second pairing answer")
     assert "unknown, used or expired" in _replies(receiver)[2].json()["text"]
 
@@ -153,7 +152,7 @@ def test_a_mapped_user_without_a_grant_cannot_use_the_agent(
         ),
         201,
     )
-    _signed_post(
+    signed_post(
         channel["inbound_url"], {"message_id": "m-1", "user_id": "eve-chat", "text": "hello"}
     )
     refusal = wait_for(lambda: _replies(receiver) or None, what="the refusal")[0].json()
