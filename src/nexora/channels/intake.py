@@ -25,7 +25,7 @@ from nexora.auth.acting import acting_as
 from nexora.channels import identities
 from nexora.channels.base import Inbound, Outbound
 from nexora.channels.outbox import Outbox, enqueue
-from nexora.errors import NexoraError
+from nexora.errors import NexoraError, NotFound
 from nexora.governance import tool_approvals
 from nexora.governance.audit import AuditLog
 from nexora.governance.capabilities import ApprovalStatus
@@ -237,7 +237,12 @@ class Intake:
         if message is None:
             return
         if reply is not None:
-            await enqueue(db, message.channel_id, _answer(message, reply), key=f"in:{message.id}")
+            channel_id, answer = await _addressed(db, message, reply)
+            try:
+                await enqueue(db, channel_id, answer, key=f"in:{message.id}")
+            except NotFound:  # it forwards to a channel deleted since
+                log.warning("channel message %s: nowhere to answer", message.id)
+                reply = None
         message.status = "ignored" if outcome.startswith("ignored") else "done"
         message.outcome = outcome[:40]
         message.claimed_until = None
@@ -294,9 +299,8 @@ class Intake:
                 f"Waiting for approval to use {tool}. Reply /confirm to allow it or "
                 "/deny <reason> to refuse."
             )
-            queued |= await enqueue(
-                db, message.channel_id, _answer(message, text), key=f"approval:{approval.id}"
-            )
+            channel_id, answer = await _addressed(db, message, text)
+            queued |= await enqueue(db, channel_id, answer, key=f"approval:{approval.id}")
         if queued:
             await db.commit()
             self.outbox.wake()
@@ -372,8 +376,14 @@ class Intake:
         )
 
 
-def _answer(message: ChannelInbox, text: str) -> Outbound:
-    return Outbound(
+async def _addressed(db: AsyncSession, message: ChannelInbox, text: str) -> tuple[str, Outbound]:
+    """Where an answer goes: back where the message came from, or where its channel forwards
+    answers (`deliver`: an alert source's answers go to the people's channel)."""
+    channel = await db.get(Channel, message.channel_id)
+    forward = channel.config.get("deliver") if channel is not None else None
+    if isinstance(forward, dict) and forward.get("channel_id"):
+        return str(forward["channel_id"]), Outbound(conversation_id=str(forward["to"]), text=text)
+    return message.channel_id, Outbound(
         conversation_id=message.conversation_id,
         text=text,
         thread_id=message.thread_id,

@@ -268,6 +268,11 @@ class ChannelStore:
                 if not verdict.allowed:
                     reason = verdict.reasons[0].message if verdict.reasons else url
                     raise InvalidInput(f"config.{key}: {reason}")
+        forward = getattr(parsed, "deliver", None)
+        if forward is not None:
+            target = await db.get(Channel, forward.channel_id)
+            if target is None or target.org_id != channel.org_id or target.id == channel.id:
+                raise InvalidInput("config.deliver.channel_id: no other channel with this id")
         channel.config = parsed.model_dump(mode="json", exclude=secret_fields)
         channel.secrets = secrets
         owner = SecretOwner(channel.org_id, None)

@@ -1,5 +1,5 @@
 """The built-in platforms; importing this package registers each one."""
 
-from nexora.channels.platforms import webhook
+from nexora.channels.platforms import alerts, webhook
 
-__all__ = ["webhook"]
+__all__ = ["alerts", "webhook"]
