@@ -24,6 +24,8 @@ const TeamPage = page(() => import("./pages/teams/TeamPage"), "TeamPage");
 const RolesPage = page(() => import("./pages/teams/RolesPage"), "RolesPage");
 const PlaybooksPage = page(() => import("./pages/playbooks/PlaybooksPage"), "PlaybooksPage");
 const PlaybookRunPage = page(() => import("./pages/playbooks/PlaybookRunPage"), "PlaybookRunPage");
+const ChannelsPage = page(() => import("./pages/channels/ChannelsPage"), "ChannelsPage");
+const ChannelPage = page(() => import("./pages/channels/ChannelPage"), "ChannelPage");
 const RunsPage = page(() => import("./pages/runs/RunsPage"), "RunsPage");
 const TracePage = page(() => import("./pages/runs/TracePage"), "TracePage");
 const AdminLayout = page(() => import("./pages/admin/AdminLayout"), "AdminLayout");
@@ -60,6 +62,8 @@ export function AppRoutes() {
           <Route path="teams/:groupId" element={<TeamPage />} />
           <Route path="playbooks" element={<PlaybooksPage />} />
           <Route path="playbook-runs/:playbookRunId" element={<PlaybookRunPage />} />
+          <Route path="channels" element={<ChannelsPage />} />
+          <Route path="channels/:channelId" element={<ChannelPage />} />
           <Route path="runs" element={<RunsPage />} />
           <Route path="runs/:runId" element={<TracePage />} />
           <Route path="admin" element={<AdminLayout />}>

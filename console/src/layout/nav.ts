@@ -1,4 +1,4 @@
-import { IconMessages, IconPlayerPlay, IconRobot, IconShieldLock, IconUsersGroup } from "@tabler/icons-react";
+import { IconMessages, IconPlayerPlay, IconPlugConnected, IconRobot, IconShieldLock, IconUsersGroup } from "@tabler/icons-react";
 import type { ComponentType } from "react";
 
 export interface NavItem {
@@ -12,6 +12,7 @@ export const NAV_ITEMS: NavItem[] = [
   { to: "/chat", label: "nav.chat", icon: IconMessages },
   { to: "/agents", label: "nav.agents", icon: IconRobot },
   { to: "/teams", label: "nav.teams", icon: IconUsersGroup },
+  { to: "/channels", label: "nav.channels", icon: IconPlugConnected },
   { to: "/runs", label: "nav.runs", icon: IconPlayerPlay },
   { to: "/admin", label: "nav.admin", icon: IconShieldLock, adminOnly: true },
 ];

@@ -151,6 +151,7 @@ ROUTE_POLICIES: dict[tuple[str, str], Access] = {
     # platforms deliver to the inbound URL, verified by each platform's own scheme
     ("POST", "/api/channels"): ADMIN,
     ("GET", "/api/channels"): MEMBER,
+    ("GET", "/api/channels/types"): MEMBER,
     ("GET", "/api/channels/{channel_id}"): MEMBER,
     ("PUT", "/api/channels/{channel_id}"): ADMIN,
     ("DELETE", "/api/channels/{channel_id}"): ADMIN,

@@ -12,11 +12,20 @@ from pydantic import BaseModel, Field
 
 from nexora.api.deps import AdminActor, CurrentActor, DbSession, PlatformDep, RequestInfo
 from nexora.channels import identities
-from nexora.channels.base import WebhookRequest
-from nexora.channels.store import ChannelIn, ChannelPatch, ChannelView, view
+from nexora.channels.base import Adapter, WebhookRequest, adapter_types
+from nexora.channels.store import ChannelIn, ChannelPatch, ChannelView, takes_webhooks, view
 from nexora.platform import Platform
 
 router = APIRouter(prefix="/api/channels", tags=["channels"])
+
+
+class ChannelType(BaseModel):
+    type: str
+    config_schema: dict[str, Any]  # JSON Schema of the platform's config
+    credentials: list[str]  # config fields kept in the secret store
+    webhook: bool  # the platform posts to the inbound URL
+    connection: bool  # the channel can hold a connection instead (works behind NAT)
+    max_chars: int
 
 
 class IdentityIn(BaseModel):
@@ -88,6 +97,22 @@ async def list_channels(
 ) -> list[ChannelView]:
     base = _base_url(platform, request)
     return [view(c, base) for c in await platform.channels.store.list(db, actor)]
+
+
+@router.get("/types", operation_id="listChannelTypes")
+async def list_channel_types(actor: CurrentActor) -> list[ChannelType]:
+    """The platforms this server speaks, with what each one's config takes."""
+    return [
+        ChannelType(
+            type=name,
+            config_schema=adapter.config_model.model_json_schema(),
+            credentials=list(adapter.config_model.secret_fields()),
+            webhook=takes_webhooks(adapter),
+            connection=adapter.listen is not Adapter.listen,
+            max_chars=adapter.max_chars,
+        )
+        for name, adapter in sorted(adapter_types().items())
+    ]
 
 
 @router.get("/{channel_id}", operation_id="getChannel")
