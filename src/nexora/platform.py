@@ -154,7 +154,7 @@ class Platform:
         vault = Vault(settings)
         chat = ChatService(runs, approvals, Router(settings, models, usage))
         channels = Channels(
-            db, settings, agents, secret_store, chat, audit, owner=worker_identity()
+            db, settings, agents, secret_store, chat, audit, bus, owner=worker_identity()
         )
         playbooks = PlaybookEngine(db, runs, agents, settings, vault=vault)
         worker = Worker(
@@ -182,6 +182,7 @@ class Platform:
                 audit=audit,
                 memory=upkeep,
                 observers=[playbooks.on_run_finished, channels.intake.on_run_finished],
+                starters=[channels.streamer.on_run_started],
             ),
             concurrency=settings.worker_concurrency,
         )

@@ -139,6 +139,16 @@ class Adapter(ABC):
         help; any other error is retried with backoff."""
         raise NotImplementedError
 
+    @property
+    def streams(self) -> bool:
+        """Whether answers are shown as they are written: a first message, then `edit`s."""
+        return False
+
+    async def edit(self, message: Outbound, external_id: str) -> None:
+        """Replaces the text of a message sent earlier (`external_id`, as `send` returned it);
+        errors as in `send`. Only called when `streams` is true."""
+        raise NotImplementedError(f"{self.platform} messages cannot be edited")
+
     async def aclose(self) -> None:  # noqa: B027  (most adapters hold nothing of their own)
         """Releases what the adapter holds beyond the shared HTTP client."""
 

@@ -238,8 +238,9 @@ class Intake:
             return
         if reply is not None:
             channel_id, answer = await _addressed(db, message, reply)
+            draft = message.details.get("draft_id")
             try:
-                await enqueue(db, channel_id, answer, key=f"in:{message.id}")
+                await enqueue(db, channel_id, answer, key=f"in:{message.id}", edit_of=draft)
             except NotFound:  # it forwards to a channel deleted since
                 log.warning("channel message %s: nowhere to answer", message.id)
                 reply = None

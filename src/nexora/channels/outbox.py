@@ -38,9 +38,18 @@ SEND_TIMEOUT_SECONDS = 30.0
 ROUND_LIMIT = 200
 
 
-async def enqueue(db: AsyncSession, channel_id: str, message: Outbound, *, key: str) -> bool:
+async def enqueue(
+    db: AsyncSession,
+    channel_id: str,
+    message: Outbound,
+    *,
+    key: str,
+    edit_of: str | None = None,
+) -> bool:
     """Queues `message` to the channel, split by its platform's limit, in the caller's
-    transaction (the caller commits). The same `key` never queues twice: False then."""
+    transaction (the caller commits). The same `key` never queues twice: False then.
+
+    With `edit_of`, the first part replaces that message (a streamed draft) instead."""
     channel = await db.get(Channel, channel_id)
     if channel is None:
         raise NotFound(f"channel {channel_id!r} not found")
@@ -60,6 +69,7 @@ async def enqueue(db: AsyncSession, channel_id: str, message: Outbound, *, key: 
                 reply_to=message.reply_to,
                 reply_context=dict(message.reply_context),
                 text=text,
+                edit_of=edit_of if index == 0 else None,
                 next_attempt_at=now,
             )
         )
@@ -163,7 +173,11 @@ class Outbox:
             delivery_id=row.id,
         )
         try:
-            external_id = await asyncio.wait_for(adapter.send(message), SEND_TIMEOUT_SECONDS)
+            if row.edit_of is not None:
+                await asyncio.wait_for(adapter.edit(message, row.edit_of), SEND_TIMEOUT_SECONDS)
+                external_id: str | None = row.edit_of
+            else:
+                external_id = await asyncio.wait_for(adapter.send(message), SEND_TIMEOUT_SECONDS)
         except RateLimited as limited:
             await self._retry_at(row.id, limited.retry_after, str(limited), counted=False)
             return False

@@ -17,11 +17,13 @@ from nexora.channels.connections import Connections
 from nexora.channels.intake import Intake
 from nexora.channels.outbox import Outbox
 from nexora.channels.store import ChannelStore
+from nexora.channels.streaming import Streamer
 from nexora.config import Settings
 from nexora.errors import NotFound, Unauthorized
 from nexora.governance.audit import AuditLog, RequestContext
 from nexora.governance.secret_store import SecretStore
 from nexora.periodic import Periodic
+from nexora.runtime.bus import EventBus
 from nexora.runtime.chat import ChatService
 from nexora.storage.db import Database
 from nexora.storage.models import Channel
@@ -46,6 +48,7 @@ class Channels:
         secret_store: SecretStore,
         chat: ChatService,
         audit: AuditLog,
+        bus: EventBus,
         owner: str,
     ) -> None:
         self.db = db
@@ -62,6 +65,7 @@ class Channels:
             interval=settings.channel_connections_seconds,
             max_backoff=settings.channel_reconnect_max_seconds,
         )
+        self.streamer = Streamer(db, bus, self.adapters, settings.channel_stream_edit_seconds)
         self.reconciler = Periodic(
             "channel-reconcile", settings.channel_reconcile_seconds, self.intake.reconcile
         )
@@ -75,6 +79,7 @@ class Channels:
         await self.reconciler.stop()
         await self.connections.stop()
         await self.intake.stop()
+        await self.streamer.stop()
         await self.outbox.stop()
         await self.adapters.aclose()
 

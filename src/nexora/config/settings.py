@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     channel_outbox_seconds: float = Field(default=1.0, gt=0, le=60)
     channel_reconcile_seconds: float = Field(default=2.0, gt=0, le=300)
     channel_connections_seconds: float = Field(default=3.0, gt=0, le=300)
+    # The least time between two edits of an answer shown as it is written.
+    channel_stream_edit_seconds: float = Field(default=1.0, ge=0.05, le=60)
     channel_reconnect_max_seconds: float = Field(default=30.0, ge=0.1, le=600)
     # Playbooks: how often stages whose runs ended unseen (or outlived their timeout) are
     # judged, and how much of a stage's final answer later stages get as its summary.

@@ -86,6 +86,9 @@ class WorkerDeps:
     # Features that follow runs to their end (a playbook advancing to its next stage). They
     # must not rely on being called: a crash right after the commit skips them.
     observers: list[RunObserver] = field(default_factory=list)
+    # Features that follow a run as it goes (a chat channel showing the answer as it is
+    # written); called as it starts executing here, before its first event.
+    starters: list[Callable[[str], Awaitable[object]]] = field(default_factory=list)
 
 
 @dataclass
@@ -206,6 +209,11 @@ class Worker:
             recorder = EventRecorder(
                 self.deps.queue, self.deps.bus, self.deps.notifier, lease, first_seq
             )
+            for start in self.deps.starters:
+                try:
+                    await start(run.id)
+                except Exception:
+                    log.exception("run %s: a follower of starting runs failed", run.id)
             await self._run_to_end(run, lease, recorder)
             if self.deps.observers:
                 await self._tell_observers(run.id)

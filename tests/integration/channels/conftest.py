@@ -17,5 +17,6 @@ def settings(settings: Settings) -> Settings:
             "channel_reconcile_seconds": 0.3,
             "channel_connections_seconds": 0.3,
             "channel_reconnect_max_seconds": 0.5,
+            "channel_stream_edit_seconds": 0.05,
         }
     )

@@ -4,6 +4,9 @@ Inbound: `POST <inbound_url>` with `X-Nexora-Signature: sha256=<hex HMAC-SHA256 
 body with the secret>` and `{"message_id","user_id","text","thread_id"?}`. Replies are POSTed to
 `callback_url` as `{"reply_to","thread_id","text"}`, signed the same way, with the outbox row's
 id as `Idempotency-Key` so a receiver can drop a redelivery of the same reply.
+
+With `stream_edits`, answers are shown as they are written: the first post carries an `id`,
+and later posts `{"edit_of": id, "text", …}` replace that message's text.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ SIGNATURE_HEADER = "x-nexora-signature"
 class WebhookConfig(ChannelConfig):
     secret: SecretStr = Field(min_length=16)
     callback_url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://")
+    stream_edits: bool = False
     api_base: str = ""  # unused: the callback URL is the whole address
 
 
@@ -82,31 +86,46 @@ class WebhookAdapter(Adapter):
             body={"ok": True},
         )
 
+    @property
+    def streams(self) -> bool:
+        return self.settings.stream_edits
+
     async def send(self, message: Outbound) -> str | None:
-        payload: dict[str, Any] = {
-            "reply_to": message.reply_to,
-            "thread_id": message.thread_id,
-            "text": message.text,
-        }
-        if message.reply_to is None:
-            payload["to"] = message.conversation_id
+        payload = _payload(message)
+        if self.streams:
+            payload["id"] = message.delivery_id
+        await self._post(payload, message.delivery_id)
+        return message.delivery_id if self.streams else None
+
+    async def edit(self, message: Outbound, external_id: str) -> None:
+        await self._post({**_payload(message), "edit_of": external_id}, None)
+
+    async def _post(self, payload: dict[str, Any], idempotency_key: str | None) -> None:
         body = json.dumps(payload, ensure_ascii=False).encode()
-        response = await self.http.post(
-            self.settings.callback_url,
-            content=body,
-            headers={
-                "Content-Type": "application/json",
-                "X-Nexora-Signature": sign(self.settings.secret.get_secret_value(), body),
-                "Idempotency-Key": message.delivery_id,
-            },
-        )
+        headers = {
+            "Content-Type": "application/json",
+            "X-Nexora-Signature": sign(self.settings.secret.get_secret_value(), body),
+        }
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        response = await self.http.post(self.settings.callback_url, content=body, headers=headers)
         if response.status_code == 429:
             raise RateLimited(_retry_after(response.headers.get("retry-after")))
         if response.status_code >= 500:
             response.raise_for_status()
         if response.status_code >= 400:
             raise DeliveryFailed(f"callback answered {response.status_code}")
-        return None
+
+
+def _payload(message: Outbound) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "reply_to": message.reply_to,
+        "thread_id": message.thread_id,
+        "text": message.text,
+    }
+    if message.reply_to is None:
+        payload["to"] = message.conversation_id
+    return payload
 
 
 def _retry_after(value: str | None) -> float:

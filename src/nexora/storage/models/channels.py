@@ -137,6 +137,8 @@ class ChannelOutbox(IdMixin, TimestampMixin, OrgScopedMixin, Base):
     reply_to: Mapped[str | None] = mapped_column(String(255), default=None)
     reply_context: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     text: Mapped[str] = mapped_column(Text)
+    # The platform id of a message this one replaces (the streamed draft of the answer).
+    edit_of: Mapped[str | None] = mapped_column(String(255), default=None)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column()

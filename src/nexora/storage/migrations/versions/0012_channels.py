@@ -120,6 +120,7 @@ def upgrade() -> None:
         sa.Column("reply_to", sa.String(length=255), nullable=True),
         sa.Column("reply_context", sa.JSON(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("edit_of", sa.String(length=255), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
