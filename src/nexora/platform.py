@@ -154,7 +154,15 @@ class Platform:
         vault = Vault(settings)
         chat = ChatService(runs, approvals, Router(settings, models, usage))
         channels = Channels(
-            db, settings, agents, secret_store, chat, audit, bus, owner=worker_identity()
+            db,
+            settings,
+            agents,
+            secret_store,
+            chat,
+            audit,
+            bus,
+            plugins,
+            owner=worker_identity(),
         )
         playbooks = PlaybookEngine(db, runs, agents, settings, vault=vault)
         worker = Worker(

@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
 from nexora.agents.config import SandboxSettings
+from nexora.channels.base import Outbound
 from nexora.cli.main import app
 from nexora.config import Settings
-from nexora.plugins.api import InboundMessage, PluginApi
+from nexora.plugins.api import PluginApi
 from nexora.security.verdict import Danger
 from nexora.tools.base import ToolContext, ToolSpec
 from tests.fixtures.shout_plugin import ShoutInput, shout
@@ -169,19 +170,21 @@ def test_plugin_providers_and_channels_follow_enablement(
     assert query(settings.database_url, resolve) == "tiny echoes"
 
     async def channel(session: AsyncSession) -> list[tuple[str, str]]:
-        factories = await platform.plugins.channels_for(session, org_id)
-        assert list(factories) == ["shout__log"]
-        made = factories["shout__log"]({"prefix": "> "})
-        received: list[InboundMessage] = []
+        adapters = await platform.plugins.channels_for(session, org_id)
+        assert list(adapters) == ["shout__log"]
+        adapter = adapters["shout__log"]
+        assert adapter.platform == "shout__log"
+        async with httpx.AsyncClient() as http:
+            made = adapter(adapter.config_model.model_validate({"prefix": "LOG:"}), http)
+            await made.send(Outbound(conversation_id="chat-1", text="hi"))
+        return list(cast(Any, made).sent)
 
-        async def deliver(message: InboundMessage) -> None:
-            received.append(message)
-
-        await made.start(deliver)
-        await made.send("chat-1", "hi")
-        return cast(Any, made).sent  # type: ignore[no-any-return]
-
-    assert query(settings.database_url, channel) == [("chat-1", "> hi")]
+    assert query(settings.database_url, channel) == [("chat-1", "LOG:hi")]
+    # The platform is a channel type of this org only, like any built-in one.
+    agent = ok(admin.post("/api/agents", json={"name": "logger"}), 201)
+    body = {"type": "shout__log", "name": "log", "agent_id": agent["id"], "config": {}}
+    created = ok(admin.post("/api/channels", json=body), 201)
+    assert created["type"] == "shout__log" and created["inbound_url"] is None
 
 
 def test_names_are_namespaced_and_checked() -> None:

@@ -156,9 +156,10 @@ class Adapter(ABC):
 _ADAPTERS: dict[str, type[Adapter]] = {}
 
 
-def register(adapter: type[Adapter]) -> type[Adapter]:
+def register(adapter: type[Adapter], *, replace: bool = False) -> type[Adapter]:
     """Class decorator: makes a platform available by its name."""
-    if adapter.platform in _ADAPTERS and _ADAPTERS[adapter.platform] is not adapter:
+    known = _ADAPTERS.get(adapter.platform)
+    if known is not None and known is not adapter and not replace:
         raise ValueError(f"two channel adapters named {adapter.platform!r}")
     _ADAPTERS[adapter.platform] = adapter
     return adapter

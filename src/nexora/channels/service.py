@@ -23,6 +23,7 @@ from nexora.errors import NotFound, Unauthorized
 from nexora.governance.audit import AuditLog, RequestContext
 from nexora.governance.secret_store import SecretStore
 from nexora.periodic import Periodic
+from nexora.plugins.host import PluginHost
 from nexora.runtime.bus import EventBus
 from nexora.runtime.chat import ChatService
 from nexora.storage.db import Database
@@ -49,12 +50,15 @@ class Channels:
         chat: ChatService,
         audit: AuditLog,
         bus: EventBus,
+        plugins: PluginHost,
         owner: str,
     ) -> None:
         self.db = db
         self.audit = audit
         self.adapters = Adapters(secret_store)
-        self.store = ChannelStore(agents, secret_store, frozenset(settings.web_allowed_hosts))
+        self.store = ChannelStore(
+            agents, secret_store, plugins, frozenset(settings.web_allowed_hosts)
+        )
         self.outbox = Outbox(db, self.adapters, audit, interval=settings.channel_outbox_seconds)
         self.intake = Intake(db, chat, self.outbox, audit)
         self.connections = Connections(

@@ -17,6 +17,8 @@ from nexora.channels.adapters import adapter_class, parse_config
 from nexora.channels.base import Adapter
 from nexora.errors import InvalidInput, NotFound
 from nexora.governance.secret_store import SecretOwner, SecretStore
+from nexora.plugins.api import SEPARATOR
+from nexora.plugins.host import PluginHost
 from nexora.security.net_guard import check_url
 from nexora.storage.models import Channel, ChannelInbox, ChannelOutbox, Membership, Secret
 
@@ -111,9 +113,14 @@ def _connects(channel: Channel) -> bool:
 
 class ChannelStore:
     def __init__(
-        self, agents: AgentRegistry, secret_store: SecretStore, allowed_hosts: frozenset[str]
+        self,
+        agents: AgentRegistry,
+        secret_store: SecretStore,
+        plugins: PluginHost,
+        allowed_hosts: frozenset[str],
     ) -> None:
         self.agents = agents
+        self.plugins = plugins
         self.secret_store = secret_store
         self.allowed_hosts = allowed_hosts
 
@@ -131,6 +138,10 @@ class ChannelStore:
 
     async def create(self, db: AsyncSession, actor: Actor, body: ChannelIn) -> Channel:
         adapter_class(body.type)
+        if SEPARATOR in body.type and body.type not in await self.plugins.channels_for(
+            db, actor.org_id
+        ):
+            raise InvalidInput(f"type: the plugin of {body.type!r} is not enabled here")
         await self._check_refs(db, actor, body.agent_id, body.unmapped, body.guest_user_id)
         await self._check_name_free(db, actor.org_id, body.name)
         channel = Channel(

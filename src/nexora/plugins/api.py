@@ -1,4 +1,4 @@
-"""What a plugin is, and what it may add: tools, model providers and channels.
+"""What a plugin is, and what it may add: tools, model providers and channels (chat platforms).
 
 A plugin is an object (or a class, instantiated without arguments) exposed under the
 `nexora.plugins` entry point group, with a `name`, a `version` and `register(api)`. Everything
@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from nexora.channels.base import Adapter
 from nexora.tools.base import ToolSpec
 
 if TYPE_CHECKING:
@@ -34,27 +35,6 @@ def check_name(kind: str, name: str) -> str:
     return name
 
 
-@dataclass(frozen=True, slots=True)
-class InboundMessage:
-    """A message a channel received, for the channel subsystem to route to an agent."""
-
-    conversation: str  # the channel's own id of the chat or thread
-    sender: str  # the channel's own id of who wrote it
-    text: str
-
-
-class Channel(Protocol):
-    """A messaging channel (chat app, mail, ...) that the channel subsystem runs."""
-
-    async def start(self, deliver: Callable[[InboundMessage], Awaitable[None]]) -> None: ...
-
-    async def send(self, conversation: str, text: str) -> None: ...
-
-    async def stop(self) -> None: ...
-
-
-# Builds a channel from its binding's configuration (validated by the channel itself).
-ChannelFactory = Callable[[Mapping[str, Any]], Channel]
 # Builds a model by name, e.g. "my-model" of provider "acme__cloud" for "acme__cloud:my-model".
 ProviderFactory = Callable[[str], "Model"]
 
@@ -66,7 +46,7 @@ class PluginApi:
     plugin: str
     tools: dict[str, ToolSpec[Any]] = field(default_factory=dict)
     providers: dict[str, ProviderFactory] = field(default_factory=dict)
-    channels: dict[str, ChannelFactory] = field(default_factory=dict)
+    channels: dict[str, type[Adapter]] = field(default_factory=dict)
 
     def _qualified(self, kind: str, name: str, taken: Mapping[str, object]) -> str:
         qualified = f"{self.plugin}{SEPARATOR}{check_name(kind, name)}"
@@ -83,9 +63,11 @@ class PluginApi:
         """Adds a model provider, referenced as `<plugin>__<name>:<model>`."""
         self.providers[self._qualified("provider", name, self.providers)] = build_model
 
-    def add_channel(self, kind: str, factory: ChannelFactory) -> None:
-        """Adds a kind of channel, `<plugin>__<kind>`, for the channel subsystem to offer."""
-        self.channels[self._qualified("channel", kind, self.channels)] = factory
+    def add_channel(self, adapter: type[Adapter]) -> None:
+        """Adds a chat platform, `<plugin>__<platform>`: an adapter on the same contract as the
+        built-in ones (`nexora.channels.base`), which the channel pipeline runs."""
+        qualified = self._qualified("channel", adapter.platform, self.channels)
+        self.channels[qualified] = type(adapter.__name__, (adapter,), {"platform": qualified})
 
 
 @runtime_checkable

@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nexora.channels.base import Adapter, register
 from nexora.errors import NotFound
 from nexora.plugins.api import (
     SEPARATOR,
-    ChannelFactory,
     Plugin,
     PluginApi,
     ProviderFactory,
@@ -51,7 +51,7 @@ class LoadedPlugin:
     version: str
     tools: dict[str, ToolSpec[Any]]
     providers: dict[str, ProviderFactory]
-    channels: dict[str, ChannelFactory]
+    channels: dict[str, type[Adapter]]
 
 
 def installed_plugins() -> dict[str, InstalledPlugin]:
@@ -156,7 +156,7 @@ class PluginHost:
         loaded = self.load(plugin_name)
         return loaded.providers.get(name) if loaded is not None else None
 
-    async def channels_for(self, db: AsyncSession, org_id: str) -> dict[str, ChannelFactory]:
+    async def channels_for(self, db: AsyncSession, org_id: str) -> dict[str, type[Adapter]]:
         """The channel kinds the org's enabled plugins add, for the channel subsystem."""
         return {
             kind: factory
@@ -175,6 +175,8 @@ def _load(point: EntryPoint) -> LoadedPlugin:
         raise ValueError(f"it calls itself {plugin.name!r} but is installed as {point.name!r}")
     api = PluginApi(point.name)
     plugin.register(api)
+    for adapter in api.channels.values():
+        register(adapter, replace=True)  # a reloaded plugin's platform replaces its old one
     return LoadedPlugin(
         name=point.name,
         version=str(plugin.version),
