@@ -17,6 +17,7 @@ from tests.fakes.openai_server import FakeOpenAIServer, Reply, ToolCall, mention
 from tests.fakes.web_site import LoopbackSite
 from tests.fakes.web_site import Reply as SiteReply
 from tests.support.api import assert_problem, auth, login, ok
+from tests.support.channels import SECRET, create_channel, make_agent, wait_for
 from tests.support.db import query
 from tests.support.server import RunningServer
 
@@ -200,6 +201,29 @@ class TestReporting:
         failed = _eventually_settled(admin, refused["id"])
         assert failed["status"] == "completed" and failed["delivery"].startswith("failed:")
         assert "loopback" in failed["delivery"]
+
+    def test_a_finished_dispatch_is_posted_in_a_chat(
+        self, server: RunningServer, admin: httpx.Client, llm: FakeOpenAIServer
+    ) -> None:
+        _agent(admin, "web-dev", ["frontend"])
+        with LoopbackSite() as site:
+            site.route("/hook", SiteReply.json({"ok": True}))
+            config = {"secret": SECRET, "callback_url": site.url("/hook")}
+            channel = create_channel(admin, "webhook", config, make_agent(admin, "bot"))
+            llm.reply_text("The footer is styled.")
+            body = {
+                "required_roles": ["frontend"],
+                "objective": "Style the footer",
+                "reply_to": f"channel:{channel['id']}:design-room",
+            }
+            created = ok(admin.post("/api/dispatch", json=body), 201)
+            done = _eventually_settled(admin, created["id"])
+            assert done["delivery"] == "queued to the channel"
+            posted = wait_for(lambda: [s for s in site.requests if s.path == "/hook"] or None)
+            assert posted[0].json()["text"] == "The footer is styled."
+            assert posted[0].json()["to"] == "design-room"
+        elsewhere = {**body, "reply_to": "channel:no-such-channel:room"}
+        assert_problem(admin.post("/api/dispatch", json=elsewhere), 422, "reply_to")
 
 
 def test_a_dispatch_starts_a_playbook_on_the_chosen_team(

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.agents.registry import AgentRegistry
 from nexora.auth.actor import Actor
+from nexora.channels.base import Outbound
+from nexora.channels.outbox import enqueue
 from nexora.config import Settings
 from nexora.errors import InvalidInput, NexoraError, NotFound
 from nexora.governance.usage_report import as_utc
@@ -22,7 +24,7 @@ from nexora.runtime.service import RunService
 from nexora.runtime.steps import ModelHandle
 from nexora.runtime.usage import UsageRecorder
 from nexora.storage.db import Database
-from nexora.storage.models import Dispatch, Group, Playbook, PlaybookRun, Run
+from nexora.storage.models import Channel, Dispatch, Group, Playbook, PlaybookRun, Run
 from nexora.teams.access import members_of
 from nexora.teams.assemble import team_for
 from nexora.teams.playbooks.control import ENDED, start_playbook_run
@@ -33,6 +35,8 @@ from nexora.teams.selection import assign, candidates, known_capabilities
 log = logging.getLogger(__name__)
 
 REPLY_API = "api"
+# "channel:<channel_id>:<conversation>": the result is posted in that chat.
+REPLY_CHANNEL = "channel:"
 
 
 class DispatchService:
@@ -63,8 +67,10 @@ class DispatchService:
         playbook: str | None = None,
         reply_to: str = REPLY_API,
     ) -> Dispatch:
-        if reply_to != REPLY_API and urlsplit(reply_to).scheme not in ("http", "https"):
-            raise InvalidInput("reply_to: 'api' or an http(s) URL")
+        if reply_to.startswith(REPLY_CHANNEL):
+            await _reply_channel(db, actor, reply_to)
+        elif reply_to != REPLY_API and urlsplit(reply_to).scheme not in ("http", "https"):
+            raise InvalidInput("reply_to: 'api', an http(s) URL or 'channel:<id>:<conversation>'")
         chosen_playbook = await _playbook_named(db, actor, playbook) if playbook else None
         secretary = await ensure_secretary(db, actor, self.agents)
         pool = await candidates(db, actor, self.agents, exclude=frozenset({secretary.record.id}))
@@ -162,7 +168,13 @@ class DispatchService:
             dispatch.status = "completed" if run.status == RunStatus.COMPLETED else "failed"
             dispatch.result = run.output
             dispatch.error = run.error
-        if dispatch.reply_to != REPLY_API:
+        if dispatch.reply_to.startswith(REPLY_CHANNEL):
+            channel_id, conversation = _channel_target(dispatch.reply_to)
+            text = dispatch.result or f"The objective was not reached: {dispatch.error}"
+            message = Outbound(conversation_id=conversation, text=text)
+            await enqueue(db, channel_id, message, key=f"dispatch:{dispatch.id}")
+            dispatch.delivery = "queued to the channel"
+        elif dispatch.reply_to != REPLY_API:
             dispatch.delivery = await self._deliver(dispatch)
         return True
 
@@ -214,6 +226,18 @@ def public(dispatch: Dispatch) -> dict[str, Any]:
 def _iso(moment: datetime | None) -> str | None:
     aware = as_utc(moment)  # SQLite gives stored times back without their zone
     return aware.isoformat() if aware else None
+
+
+def _channel_target(reply_to: str) -> tuple[str, str]:
+    _, channel_id, conversation = [*reply_to.split(":", 2), "", ""][:3]
+    return channel_id, conversation
+
+
+async def _reply_channel(db: AsyncSession, actor: Actor, reply_to: str) -> None:
+    channel_id, conversation = _channel_target(reply_to)
+    channel = await db.get(Channel, channel_id)
+    if channel is None or channel.org_id != actor.org_id or not conversation:
+        raise InvalidInput("reply_to: 'channel:<id>:<conversation>' of a channel of this org")
 
 
 async def _playbook_named(db: AsyncSession, actor: Actor, name: str) -> Playbook:

@@ -20,7 +20,8 @@ class DispatchRequest(BaseModel):
         default=None, min_length=1, max_length=12
     )
     playbook: str | None = Field(default=None, min_length=1, max_length=64)
-    # "api" (read the result with GET) or a webhook URL the result is posted to.
+    # "api" (read the result with GET), a webhook URL the result is posted to, or
+    # "channel:<channel_id>:<conversation>" to have it posted in a chat.
     reply_to: str = Field(default=REPLY_API, min_length=1, max_length=2000)
 
 
