@@ -126,6 +126,26 @@ def world(
     dispatch = ok(
         admin.post("/api/dispatch", json={"objective": "x", "required_roles": ["fixing"]}), 201
     )
+    hook = {"secret": "a-long-enough-secret-value", "callback_url": "https://hooks.example.com/x"}
+    channel = ok(
+        admin.post(
+            "/api/channels",
+            json={
+                "type": "webhook",
+                "name": "policy-hook",
+                "agent_id": agent["id"],
+                "config": hook,
+            },
+        ),
+        201,
+    )
+    identity = ok(
+        admin.post(
+            f"/api/channels/{channel['id']}/identities",
+            json={"external_id": "u-1", "user_id": operator["id"]},
+        ),
+        201,
+    )
     org = ok(admin.post("/api/admin/orgs", json={"name": "outside"}), 201)
     ok(
         admin.post(
@@ -168,6 +188,8 @@ def world(
             "playbook_id": playbook["id"],
             "playbook_run_id": playbook_run["id"],
             "dispatch_id": dispatch["id"],
+            "channel_id": channel["id"],
+            "identity_id": identity["id"],
         },
         operator=key_for("op"),
         viewer=key_for("viewer"),

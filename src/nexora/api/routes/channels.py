@@ -14,6 +14,7 @@ from nexora.api.deps import AdminActor, CurrentActor, DbSession, PlatformDep, Re
 from nexora.channels import identities
 from nexora.channels.base import Adapter, WebhookRequest, adapter_types
 from nexora.channels.store import ChannelIn, ChannelPatch, ChannelView, takes_webhooks, view
+from nexora.governance.audit import RequestContext
 from nexora.platform import Platform
 
 router = APIRouter(prefix="/api/channels", tags=["channels"])
@@ -270,11 +271,25 @@ async def create_pairing_code(
     )
 
 
-@router.api_route("/{channel_id}/inbound", methods=["GET", "POST"], operation_id="channelInbound")
+@router.post("/{channel_id}/inbound", operation_id="channelInbound")
 async def channel_inbound(
     channel_id: str, request: Request, platform: PlatformDep, info: RequestInfo
 ) -> Response:
     """Where platforms deliver events; no login: each platform's signature or token is checked."""
+    return await _inbound(channel_id, request, platform, info)
+
+
+@router.get("/{channel_id}/inbound", operation_id="channelInboundVerification")
+async def channel_inbound_verification(
+    channel_id: str, request: Request, platform: PlatformDep, info: RequestInfo
+) -> Response:
+    """Where platforms that check a callback URL with a GET first (WeCom's echo) verify it."""
+    return await _inbound(channel_id, request, platform, info)
+
+
+async def _inbound(
+    channel_id: str, request: Request, platform: Platform, info: RequestContext
+) -> Response:
     webhook = WebhookRequest(
         method=request.method,
         headers={k.lower(): v for k, v in request.headers.items()},
