@@ -74,7 +74,7 @@ start: $(STAMP) console
 
 ## test: lint, type-check and run the whole suite on SQLite and PostgreSQL
 test: lint typecheck console-check console browser
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts

@@ -15,6 +15,10 @@ from tests.support.api import ADMIN_PASSWORD, login
 from tests.support.postgres import fresh_database, postgres_server
 from tests.support.server import RunningServer, run_server
 
+# The CLI's tables are as wide as the terminal; tests read them whole, with a terminal or not
+# (pytest-xdist's workers have none).
+os.environ["COLUMNS"] = "200"
+
 _LEAKY_ENV = (
     "OPENAI_API_KEY",
     "OPENAI_BASE_URL",
