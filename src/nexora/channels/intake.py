@@ -29,7 +29,7 @@ from nexora.errors import NexoraError, NotFound
 from nexora.governance import tool_approvals
 from nexora.governance.audit import AuditLog
 from nexora.governance.capabilities import ApprovalStatus
-from nexora.runtime.chat import ChatService
+from nexora.runtime.chat import ChatService, is_decision
 from nexora.runtime.events import TERMINAL, RunStatus
 from nexora.storage.base import new_id, utcnow
 from nexora.storage.db import Database
@@ -179,11 +179,12 @@ class Intake:
         if turn is None:
             return
         run, attached = turn
-        if attached and run.status != RunStatus.WAITING_APPROVAL:
-            await self._finish(db, inbox_id, "attached", ATTACHED)
-            return
-        if attached:  # a /confirm or /deny: the run's own message is answered when it ends
+        if attached and is_decision(message.text):
+            # A /confirm or /deny: the run's own message is answered when it ends.
             await self._finish(db, inbox_id, "decided")
+            return
+        if attached:
+            await self._finish(db, inbox_id, "attached", ATTACHED)
             return
         await db.execute(
             update(ChannelInbox)

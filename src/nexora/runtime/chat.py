@@ -48,6 +48,12 @@ class SessionMessage:
 _DECISION = re.compile(r"^/(confirm|deny|确认)(?:\b|(?<=确认))\s*(.*)$", re.DOTALL)
 
 
+def is_decision(message: str) -> bool:
+    """Whether the message decides waiting tool calls (when something waits) or asks for a run
+    whose calls all wait, rather than being a new request."""
+    return _DECISION.match(message.strip()) is not None
+
+
 class ChatService:
     def __init__(
         self, runs: RunService, approvals: Approvals, router: Router | None = None
