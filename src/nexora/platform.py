@@ -20,6 +20,9 @@ from nexora.auth.keys import load_or_create_key
 from nexora.auth.service import AuthService
 from nexora.auth.throttle import LoginThrottle
 from nexora.auth.tokens import TokenIssuer
+from nexora.automation.agent_jobs import AgentScheduler
+from nexora.automation.jobs import CronJobs
+from nexora.automation.scheduler import Scheduler
 from nexora.channels.service import Channels
 from nexora.config import Settings
 from nexora.governance.approvals import Approvals
@@ -114,6 +117,9 @@ class Platform:
     # Keeps the results of finished dispatches and reports them to their reply_to.
     dispatch_settler: Periodic
     channels: Channels
+    cron_jobs: CronJobs
+    scheduler: Scheduler
+    cron_ticker: Periodic
 
     @classmethod
     def from_settings(cls, settings: Settings, tools: ToolRegistry | None = None) -> Platform:
@@ -152,6 +158,7 @@ class Platform:
             Limits(settings.max_running_runs, settings.max_running_runs_per_org),
         )
         vault = Vault(settings)
+        cron_jobs = CronJobs(agents)
         chat = ChatService(runs, approvals, Router(settings, models, usage))
         channels = Channels(
             db,
@@ -183,6 +190,7 @@ class Platform:
                     plugins=plugins,
                     memory=memory,
                     run_tools=[StageTools(db, playbooks).for_run],
+                    scheduler=AgentScheduler(db, cron_jobs),
                 ),
                 titles=TitleWriter(db, usage),
                 max_steps=settings.run_max_steps,
@@ -195,6 +203,8 @@ class Platform:
             concurrency=settings.worker_concurrency,
         )
         upkeep.busy = lambda: worker.active_runs > 0
+        scheduler = Scheduler(db, runs, cron_jobs, delivered=channels.outbox.wake)
+        worker.deps.observers.append(scheduler.on_run_finished)
         dispatch = DispatchService(db, settings, agents, runs, models, usage, playbooks)
         return cls(
             settings=settings,
@@ -230,6 +240,9 @@ class Platform:
             dispatch=dispatch,
             dispatch_settler=Periodic("dispatch-settle", 2.0, dispatch.settle_all),
             channels=channels,
+            cron_jobs=cron_jobs,
+            scheduler=scheduler,
+            cron_ticker=Periodic("cron", settings.cron_tick_seconds, scheduler.tick),
         )
 
     async def start(self, *, workers: bool = True) -> None:
@@ -259,6 +272,7 @@ class Platform:
             self.playbooks.start()
             self.dispatch_settler.start()
             self.channels.start()
+            self.cron_ticker.start()
             _background.add(asyncio.get_running_loop().create_task(_load_agent_loop()))
 
     @property
@@ -271,6 +285,7 @@ class Platform:
         return 0.25
 
     async def stop(self) -> None:
+        await self.cron_ticker.stop()
         await self.channels.stop()
         await self.dispatch_settler.stop()
         await self.ingestion.stop()

@@ -22,6 +22,7 @@ from nexora.api.routes import (
     channels,
     chat,
     config,
+    cron,
     dispatch,
     grants,
     group_blackboard,
@@ -94,6 +95,7 @@ ROUTERS = (
     playbooks.router,
     vault.router,
     channels.router,
+    cron.router,
 )
 
 

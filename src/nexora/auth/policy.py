@@ -147,6 +147,15 @@ ROUTE_POLICIES: dict[tuple[str, str], Access] = {
     ("PUT", "/api/roles/{role_id}"): ADMIN,
     ("DELETE", "/api/roles/{role_id}"): ADMIN,
     ("GET", "/api/roles/{role_id}/stats"): MEMBER,
+    # scheduled tasks: operators schedule their own (which run as them), admins see all
+    ("GET", "/api/cron/templates"): MEMBER,
+    ("POST", "/api/cron"): OPERATOR,
+    ("GET", "/api/cron"): MEMBER,
+    ("GET", "/api/cron/{job_id}"): MEMBER,
+    ("PUT", "/api/cron/{job_id}"): OPERATOR,
+    ("DELETE", "/api/cron/{job_id}"): OPERATOR,
+    ("POST", "/api/cron/{job_id}/run"): OPERATOR,
+    ("GET", "/api/cron/{job_id}/firings"): MEMBER,
     # channels: configured by admins; members read them and pair their chat accounts;
     # platforms deliver to the inbound URL, verified by each platform's own scheme
     ("POST", "/api/channels"): ADMIN,

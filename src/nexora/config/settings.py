@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     # how often messages and runs a stopped process left half-way are finished, how often
     # connections are checked (and taken over from a stopped process), and the longest wait
     # between two reconnection attempts.
+    # How often due scheduled jobs are fired (and ended firings delivered, when missed).
+    cron_tick_seconds: float = Field(default=5.0, gt=0, le=300)
     # The address chat platforms reach this server at, for the inbound URLs channels show
     # (behind a proxy the request's own address is not it).
     public_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://")

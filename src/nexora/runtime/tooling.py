@@ -19,6 +19,7 @@ from nexora.governance.runtime_config import TOOL_RULES_BY_ROLE, get_config
 from nexora.storage.db import Database
 from nexora.storage.models import Membership, Run
 from nexora.tools.base import ToolContext, ToolSpec
+from nexora.tools.builtin.schedule_task import SCHEDULER_KEY, TaskScheduler
 from nexora.tools.policy import RoleRules
 from nexora.tools.registry import ToolRegistry
 
@@ -56,6 +57,8 @@ class Tooling:
     plugins: PluginHost | None = None
     memory: Memory | None = None
     run_tools: list[RunTools] = field(default_factory=list)
+    # Makes `schedule_task` work: jobs agents schedule for themselves.
+    scheduler: TaskScheduler | None = None
 
     async def for_run(
         self,
@@ -138,6 +141,8 @@ class Tooling:
             emit=reporter.emit,
         )
         attach_skills(context, skills)
+        if self.scheduler is not None:
+            context.extra[SCHEDULER_KEY] = self.scheduler
         if extras.instructions:
             context.extra[ROLE_KEY] = extras.instructions
         boards = (board,) if board is not None else ()

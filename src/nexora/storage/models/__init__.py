@@ -1,5 +1,6 @@
 """Every ORM model, importable from one place (Alembic reads the metadata from here)."""
 
+from nexora.storage.models.automation import CronFiring, CronJob
 from nexora.storage.models.channels import (
     Channel,
     ChannelIdentity,
@@ -61,6 +62,8 @@ __all__ = [
     "ChannelPairing",
     "ChannelSession",
     "ChatSession",
+    "CronFiring",
+    "CronJob",
     "Dispatch",
     "Group",
     "GroupGrant",

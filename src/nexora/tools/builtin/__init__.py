@@ -12,6 +12,7 @@ from nexora.tools.builtin import (
     list_files,
     python,
     read_file,
+    schedule_task,
     search_files,
     shell,
     web_fetch,
@@ -33,6 +34,7 @@ BUILTIN_TOOLS: dict[str, ToolSpec[Any]] = {
         web_search,
         export_trace,
         ask_agent,
+        schedule_task,
     )
 }
 
