@@ -26,6 +26,7 @@ const PlaybooksPage = page(() => import("./pages/playbooks/PlaybooksPage"), "Pla
 const PlaybookRunPage = page(() => import("./pages/playbooks/PlaybookRunPage"), "PlaybookRunPage");
 const ChannelsPage = page(() => import("./pages/channels/ChannelsPage"), "ChannelsPage");
 const ChannelPage = page(() => import("./pages/channels/ChannelPage"), "ChannelPage");
+const CronPage = page(() => import("./pages/cron/CronPage"), "CronPage");
 const RunsPage = page(() => import("./pages/runs/RunsPage"), "RunsPage");
 const TracePage = page(() => import("./pages/runs/TracePage"), "TracePage");
 const AdminLayout = page(() => import("./pages/admin/AdminLayout"), "AdminLayout");
@@ -64,6 +65,7 @@ export function AppRoutes() {
           <Route path="playbook-runs/:playbookRunId" element={<PlaybookRunPage />} />
           <Route path="channels" element={<ChannelsPage />} />
           <Route path="channels/:channelId" element={<ChannelPage />} />
+          <Route path="cron" element={<CronPage />} />
           <Route path="runs" element={<RunsPage />} />
           <Route path="runs/:runId" element={<TracePage />} />
           <Route path="admin" element={<AdminLayout />}>

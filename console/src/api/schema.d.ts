@@ -793,10 +793,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Channel Inbound
-         * @description Where platforms deliver events; no login: each platform's signature or token is checked.
+         * Channel Inbound Verification
+         * @description Where platforms that check a callback URL with a GET first (WeCom's echo) verify it.
          */
-        get: operations["channelInbound"];
+        get: operations["channelInboundVerification"];
         put?: never;
         /**
          * Channel Inbound
@@ -875,6 +875,97 @@ export interface paths {
         put?: never;
         /** Stop Chat */
         post: operations["stopChat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cron": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Jobs */
+        get: operations["listCronJobs"];
+        put?: never;
+        /** Create Job */
+        post: operations["createCronJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cron/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Templates */
+        get: operations["listCronTemplates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cron/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Job */
+        get: operations["getCronJob"];
+        /** Update Job */
+        put: operations["updateCronJob"];
+        post?: never;
+        /** Delete Job */
+        delete: operations["deleteCronJob"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cron/{job_id}/firings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Firings */
+        get: operations["listCronFirings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cron/{job_id}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run Job
+         * @description Fires the job now, outside its schedule; follow the run by its `run_id`.
+         */
+        post: operations["runCronJob"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2986,6 +3077,118 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** CronIn */
+        CronIn: {
+            /** Agent Id */
+            agent_id?: string | null;
+            /** At */
+            at?: string | null;
+            deliver?: components["schemas"]["Deliver"] | null;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /** Group Id */
+            group_id?: string | null;
+            /**
+             * Missed
+             * @default skip
+             * @enum {string}
+             */
+            missed: "skip" | "run_once";
+            /** Name */
+            name: string;
+            /** Only On Change */
+            only_on_change?: boolean | null;
+            /** Parameters */
+            parameters?: {
+                [key: string]: unknown;
+            };
+            /** Schedule */
+            schedule?: string | null;
+            /** Task */
+            task?: string | null;
+            /** Template */
+            template?: string | null;
+            /**
+             * Timezone
+             * @default UTC
+             */
+            timezone: string;
+        };
+        /** CronPatch */
+        CronPatch: {
+            deliver?: components["schemas"]["Deliver"] | null;
+            /** Enabled */
+            enabled?: boolean | null;
+            /** Missed */
+            missed?: ("skip" | "run_once") | null;
+            /** Name */
+            name?: string | null;
+            /** Only On Change */
+            only_on_change?: boolean | null;
+            /** Schedule */
+            schedule?: string | null;
+            /** Task */
+            task?: string | null;
+            /** Timezone */
+            timezone?: string | null;
+        };
+        /** CronView */
+        CronView: {
+            /** Agent Id */
+            agent_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By Run Id */
+            created_by_run_id: string | null;
+            /** Deliver */
+            deliver: {
+                [key: string]: unknown;
+            } | null;
+            /** Enabled */
+            enabled: boolean;
+            /** Group Id */
+            group_id: string | null;
+            /** Id */
+            id: string;
+            /** Last Fired At */
+            last_fired_at: string | null;
+            /** Missed */
+            missed: string;
+            /** Name */
+            name: string;
+            /** Next Fire At */
+            next_fire_at: string | null;
+            /** Only On Change */
+            only_on_change: boolean;
+            /** Owner Id */
+            owner_id: string;
+            /** Schedule */
+            schedule: string;
+            /** Task */
+            task: string;
+            /** Template */
+            template: string | null;
+            /** Timezone */
+            timezone: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** Deliver */
+        Deliver: {
+            /** Channel Id */
+            channel_id: string;
+            /** To */
+            to?: string | null;
+        };
         /** DispatchRequest */
         DispatchRequest: {
             /** Objective */
@@ -3051,6 +3254,33 @@ export interface components {
             seq: number;
             /** Type */
             type: string;
+        };
+        /** FiringView */
+        FiringView: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Delivered */
+            delivered: boolean;
+            /** Error */
+            error: string | null;
+            /** Id */
+            id: string;
+            /** Manual */
+            manual: boolean;
+            /** Output */
+            output: string | null;
+            /** Run Id */
+            run_id: string | null;
+            /**
+             * Scheduled For
+             * Format: date-time
+             */
+            scheduled_for: string;
+            /** Status */
+            status: string;
         };
         /** GrantPublic */
         GrantPublic: {
@@ -4681,6 +4911,21 @@ export interface components {
             /** Name */
             name: string;
             tool_rules?: components["schemas"]["RoleRules"];
+        };
+        /** TemplateView */
+        TemplateView: {
+            /** Name */
+            name: string;
+            /** Needs */
+            needs: string;
+            /** Only On Change */
+            only_on_change: boolean;
+            /** Parameters */
+            parameters: string[];
+            /** Schedule */
+            schedule: string;
+            /** Title */
+            title: string;
         };
         /** TokenResponse */
         TokenResponse: {
@@ -6856,7 +7101,7 @@ export interface operations {
             };
         };
     };
-    channelInbound: {
+    channelInboundVerification: {
         parameters: {
             query?: never;
             header?: never;
@@ -7036,6 +7281,236 @@ export interface operations {
                     "application/json": {
                         [key: string]: string | null;
                     };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listCronJobs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CronView"][];
+                };
+            };
+        };
+    };
+    createCronJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CronIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CronView"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listCronTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateView"][];
+                };
+            };
+        };
+    };
+    getCronJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CronView"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    updateCronJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CronPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CronView"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    deleteCronJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listCronFirings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FiringView"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    runCronJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FiringView"];
                 };
             };
             /** @description Validation Error */

@@ -1,4 +1,4 @@
-import { IconMessages, IconPlayerPlay, IconPlugConnected, IconRobot, IconShieldLock, IconUsersGroup } from "@tabler/icons-react";
+import { IconClock, IconMessages, IconPlayerPlay, IconPlugConnected, IconRobot, IconShieldLock, IconUsersGroup } from "@tabler/icons-react";
 import type { ComponentType } from "react";
 
 export interface NavItem {
@@ -13,6 +13,7 @@ export const NAV_ITEMS: NavItem[] = [
   { to: "/agents", label: "nav.agents", icon: IconRobot },
   { to: "/teams", label: "nav.teams", icon: IconUsersGroup },
   { to: "/channels", label: "nav.channels", icon: IconPlugConnected },
+  { to: "/cron", label: "nav.cron", icon: IconClock },
   { to: "/runs", label: "nav.runs", icon: IconPlayerPlay },
   { to: "/admin", label: "nav.admin", icon: IconShieldLock, adminOnly: true },
 ];

@@ -1,6 +1,6 @@
-"""Channels in a real browser: an admin connects a webhook channel from the console, a signed
-message to its inbound URL is answered, the health panel shows it, and a member's pairing code
-links their chat account."""
+"""Channels and schedules in a real browser: an admin connects a webhook channel from the
+console, a signed message to its inbound URL is answered, the health panel shows it, and a
+pairing code is shown; a task is scheduled, run at once and switched off."""
 
 from __future__ import annotations
 
@@ -66,3 +66,38 @@ def test_a_channel_is_connected_answers_and_pairs(
         page.get_by_role("button", name="Link my chat account").click()
         expect(page.get_by_test_id("pairing-code")).to_contain_text("Send `pair ")
         screenshot(page, "channel")
+
+
+def test_a_task_is_scheduled_and_run_from_the_console(
+    page: Page, server: RunningServer, admin: httpx.Client, llm: FakeOpenAIServer
+) -> None:
+    create_agent(admin, "reporter")
+    llm.reply_text("Three incidents closed this week.")
+    log_in(page, server.url, "admin", ADMIN_PASSWORD, "/cron")
+    expect(page.get_by_text("Nothing is scheduled yet.")).to_be_visible()
+    page.get_by_role("textbox", name="Name").fill("Weekly incidents")
+    page.get_by_role("textbox", name="Agent").click()
+    page.get_by_role("option", name="reporter").click()
+    page.get_by_role("textbox", name="Schedule", exact=True).fill("0 17 * * 5")
+    page.get_by_role("textbox", name="Time zone").fill("Europe/Berlin")
+    page.get_by_role("textbox", name="Task").fill("Summarise this week's incidents.")
+    page.get_by_role("button", name="Schedule", exact=True).click()
+    row = page.get_by_test_id("cron-job").filter(has_text="Weekly incidents")
+    expect(row).to_contain_text("0 17 * * 5 (Europe/Berlin)")
+    row.get_by_role("button", name="Run now").click()
+    expect(page.get_by_text("Started; the result follows")).to_be_visible()
+    jobs = wait_for(lambda: admin.get("/api/cron").json() or None)
+    firings = wait_for(
+        lambda: (
+            [
+                f
+                for f in admin.get(f"/api/cron/{jobs[0]['id']}/firings").json()
+                if f["status"] == "completed"
+            ]
+            or None
+        )
+    )
+    assert firings[0]["output"] == "Three incidents closed this week."
+    page.get_by_role("switch", name="Weekly incidents on").click(force=True)
+    expect(page.get_by_role("switch", name="Weekly incidents on")).not_to_be_checked()
+    screenshot(page, "cron")
