@@ -1,5 +1,14 @@
 """The built-in platforms; importing this package registers each one."""
 
-from nexora.channels.platforms import alerts, dingtalk, feishu, slack, telegram, webhook, wecom
+from nexora.channels.platforms import (
+    alerts,
+    dingtalk,
+    discord,
+    feishu,
+    slack,
+    telegram,
+    webhook,
+    wecom,
+)
 
-__all__ = ["alerts", "dingtalk", "feishu", "slack", "telegram", "webhook", "wecom"]
+__all__ = ["alerts", "dingtalk", "discord", "feishu", "slack", "telegram", "webhook", "wecom"]
