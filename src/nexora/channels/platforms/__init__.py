@@ -5,10 +5,21 @@ from nexora.channels.platforms import (
     dingtalk,
     discord,
     feishu,
+    mattermost,
     slack,
     telegram,
     webhook,
     wecom,
 )
 
-__all__ = ["alerts", "dingtalk", "discord", "feishu", "slack", "telegram", "webhook", "wecom"]
+__all__ = [
+    "alerts",
+    "dingtalk",
+    "discord",
+    "feishu",
+    "mattermost",
+    "slack",
+    "telegram",
+    "webhook",
+    "wecom",
+]
