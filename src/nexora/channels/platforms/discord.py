@@ -53,16 +53,11 @@ class ZombieConnection(Exception):
 
 
 @register
-class DiscordAdapter(Adapter):
+class DiscordAdapter(Adapter[DiscordConfig]):
     platform = "discord"
     config_model = DiscordConfig
     max_chars = 2000
     min_interval_seconds = 0.25  # 5 messages per 5 s per channel, Discord's usual bucket
-
-    @property
-    def settings(self) -> DiscordConfig:
-        assert isinstance(self.config, DiscordConfig)
-        return self.config
 
     @property
     def uses_connection(self) -> bool:
@@ -70,14 +65,14 @@ class DiscordAdapter(Adapter):
 
     @property
     def streams(self) -> bool:
-        return self.settings.stream_edits
+        return self.config.stream_edits
 
     def _auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bot {self.settings.bot_token.get_secret_value()}"}
+        return {"Authorization": f"Bot {self.config.bot_token.get_secret_value()}"}
 
     async def listen(self, sink: InboundSink, connected: Callable[[], None]) -> None:
         response = await self.http.get(
-            f"{self.settings.api_base.rstrip('/')}/gateway/bot", headers=self._auth()
+            f"{self.config.api_base.rstrip('/')}/gateway/bot", headers=self._auth()
         )
         response.raise_for_status()
         url = f"{response.json()['url'].rstrip('/')}/?v=10&encoding=json"
@@ -99,8 +94,8 @@ class DiscordAdapter(Adapter):
 
     def _identity(self) -> dict[str, Any]:
         return {
-            "token": self.settings.bot_token.get_secret_value(),
-            "intents": self.settings.intents,
+            "token": self.config.bot_token.get_secret_value(),
+            "intents": self.config.intents,
             "properties": {"os": "linux", "browser": "nexora", "device": "nexora"},
         }
 
@@ -156,7 +151,7 @@ class DiscordAdapter(Adapter):
 
     async def _rest(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = await self.http.request(
-            method, f"{self.settings.api_base.rstrip('/')}{path}", json=body, headers=self._auth()
+            method, f"{self.config.api_base.rstrip('/')}{path}", json=body, headers=self._auth()
         )
         if response.status_code == 429:
             retry = (response.json() if response.content else {}).get("retry_after")

@@ -32,20 +32,15 @@ class MattermostConfig(ChannelConfig):
 
 
 @register
-class MattermostAdapter(Adapter):
+class MattermostAdapter(Adapter[MattermostConfig]):
     platform = "mattermost"
     config_model = MattermostConfig
     max_chars = 16_000
     min_interval_seconds = 0.1
 
-    def __init__(self, config: ChannelConfig, http: httpx.AsyncClient) -> None:
+    def __init__(self, config: MattermostConfig, http: httpx.AsyncClient) -> None:
         super().__init__(config, http)
         self._me: dict[str, Any] | None = None
-
-    @property
-    def settings(self) -> MattermostConfig:
-        assert isinstance(self.config, MattermostConfig)
-        return self.config
 
     @property
     def uses_connection(self) -> bool:
@@ -53,11 +48,11 @@ class MattermostAdapter(Adapter):
 
     @property
     def streams(self) -> bool:
-        return self.settings.stream_edits
+        return self.config.stream_edits
 
     @property
     def _api(self) -> str:
-        return (self.settings.api_base or f"{self.settings.url.rstrip('/')}/api/v4").rstrip("/")
+        return (self.config.api_base or f"{self.config.url.rstrip('/')}/api/v4").rstrip("/")
 
     async def listen(self, sink: InboundSink, connected: Callable[[], None]) -> None:
         me = await self._bot()
@@ -66,7 +61,7 @@ class MattermostAdapter(Adapter):
             challenge = {
                 "seq": 1,
                 "action": "authentication_challenge",
-                "data": {"token": self.settings.token.get_secret_value()},
+                "data": {"token": self.config.token.get_secret_value()},
             }
             await socket.send(json.dumps(challenge))
             async for raw in socket:
@@ -102,7 +97,7 @@ class MattermostAdapter(Adapter):
             method,
             f"{self._api}{path}",
             json=body,
-            headers={"Authorization": f"Bearer {self.settings.token.get_secret_value()}"},
+            headers={"Authorization": f"Bearer {self.config.token.get_secret_value()}"},
         )
         if response.status_code == 429:
             raise RateLimited(float(response.headers.get("x-ratelimit-reset") or 1))

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import time
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -35,6 +34,7 @@ from nexora.channels.base import (
     WebhookResult,
     register,
 )
+from nexora.channels.tokens import CachedToken
 
 GROUP_AND_C2C, PUBLIC_GUILD_MESSAGES = 1 << 25, 1 << 30
 DISPATCH, HEARTBEAT, IDENTIFY, RECONNECT, INVALID_SESSION, HELLO, HEARTBEAT_ACK = (
@@ -47,7 +47,6 @@ DISPATCH, HEARTBEAT, IDENTIFY, RECONNECT, INVALID_SESSION, HELLO, HEARTBEAT_ACK 
     11,
 )
 CALLBACK_ACK, VALIDATION = 12, 13
-TOKEN_MARGIN_SECONDS = 120
 EVENTS = ("C2C_MESSAGE_CREATE", "GROUP_AT_MESSAGE_CREATE", "AT_MESSAGE_CREATE")
 
 
@@ -71,27 +70,22 @@ def signing_key(secret: str) -> Ed25519PrivateKey:
 
 
 @register
-class QQAdapter(Adapter):
+class QQAdapter(Adapter[QQConfig]):
     platform = "qq"
     config_model = QQConfig
     max_chars = 2000
     min_interval_seconds = 0.2
 
-    def __init__(self, config: ChannelConfig, http: httpx.AsyncClient) -> None:
+    def __init__(self, config: QQConfig, http: httpx.AsyncClient) -> None:
         super().__init__(config, http)
-        self._token: tuple[str, float] | None = None
-
-    @property
-    def settings(self) -> QQConfig:
-        assert isinstance(self.config, QQConfig)
-        return self.config
+        self._token = CachedToken(self._fetch_token)
 
     @property
     def uses_connection(self) -> bool:
-        return self.settings.mode == "websocket"
+        return self.config.mode == "websocket"
 
     async def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
-        key = signing_key(self.settings.app_secret.get_secret_value())
+        key = signing_key(self.config.app_secret.get_secret_value())
         payload = json.loads(request.body or b"{}")
         if payload.get("op") == VALIDATION:
             d = payload.get("d") or {}
@@ -109,9 +103,9 @@ class QQAdapter(Adapter):
         return WebhookResult(messages=[found] if found else [], body={"op": CALLBACK_ACK})
 
     async def listen(self, sink: InboundSink, connected: Callable[[], None]) -> None:
-        token = await self._access_token()
+        token = await self._token.get()
         response = await self.http.get(
-            f"{self.settings.api_base.rstrip('/')}/gateway", headers=self._headers(token)
+            f"{self.config.api_base.rstrip('/')}/gateway", headers=self._headers(token)
         )
         response.raise_for_status()
         async with connect(str(response.json()["url"]), open_timeout=20) as socket:
@@ -125,7 +119,7 @@ class QQAdapter(Adapter):
             try:
                 identify = {
                     "token": f"QQBot {token}",
-                    "intents": self.settings.intents,
+                    "intents": self.config.intents,
                     "shard": [0, 1],
                 }
                 await socket.send(json.dumps({"op": IDENTIFY, "d": identify}))
@@ -162,14 +156,14 @@ class QQAdapter(Adapter):
             # which QQ drops as a duplicate.
             digest = hashlib.sha256(message.delivery_id.encode()).hexdigest()
             body["msg_seq"] = int(digest[:8], 16) % 1_000_000 + 1
-        token = await self._access_token()
+        token = await self._token.get()
         response = await self.http.post(
-            f"{self.settings.api_base.rstrip('/')}{path}", json=body, headers=self._headers(token)
+            f"{self.config.api_base.rstrip('/')}{path}", json=body, headers=self._headers(token)
         )
         if response.status_code == 429:
             raise RateLimited(5.0)
         if response.status_code == 401:
-            self._token = None
+            self._token.forget()
             raise RuntimeError("the access token was refused; retrying with a new one")
         if response.status_code >= 500:
             response.raise_for_status()
@@ -179,25 +173,21 @@ class QQAdapter(Adapter):
         return str(answer.get("id") or "") or None
 
     def _headers(self, token: str) -> dict[str, str]:
-        return {"Authorization": f"QQBot {token}", "X-Union-Appid": self.settings.app_id}
+        return {"Authorization": f"QQBot {token}", "X-Union-Appid": self.config.app_id}
 
-    async def _access_token(self) -> str:
-        if self._token is not None and self._token[1] > time.monotonic():
-            return self._token[0]
+    async def _fetch_token(self) -> tuple[str, float]:
         response = await self.http.post(
-            self.settings.token_url,
+            self.config.token_url,
             json={
-                "appId": self.settings.app_id,
-                "clientSecret": self.settings.app_secret.get_secret_value(),
+                "appId": self.config.app_id,
+                "clientSecret": self.config.app_secret.get_secret_value(),
             },
         )
         response.raise_for_status()
         answer = response.json()
         if "access_token" not in answer:
             raise DeliveryFailed(f"getAppAccessToken: {answer}")
-        lifetime = float(answer.get("expires_in", 7200)) - TOKEN_MARGIN_SECONDS
-        self._token = (str(answer["access_token"]), time.monotonic() + lifetime)
-        return self._token[0]
+        return str(answer["access_token"]), float(answer.get("expires_in", 7200))
 
 
 async def _heartbeat(socket: ClientConnection, interval: float, state: dict[str, Any]) -> None:

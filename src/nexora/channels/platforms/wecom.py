@@ -10,7 +10,6 @@ import base64
 import hashlib
 import json
 import struct
-import time
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -32,10 +31,10 @@ from nexora.channels.base import (
     register,
 )
 from nexora.channels.signatures import same
+from nexora.channels.tokens import CachedToken
 
 RATE_LIMITED = {45009, 45033, 45047}
 TOKEN_INVALID = {40014, 42001}
-TOKEN_MARGIN_SECONDS = 300
 
 
 class WeComConfig(ChannelConfig):
@@ -69,21 +68,16 @@ def decrypt(aes_key: str, encrypted: str, corp_id: str) -> bytes:
 
 
 @register
-class WeComAdapter(Adapter):
+class WeComAdapter(Adapter[WeComConfig]):
     platform = "wecom"
     config_model = WeComConfig
     # WeCom limits a text message to 2,048 bytes; Chinese takes 3 bytes a character in UTF-8.
     max_chars = 680
     min_interval_seconds = 0.5
 
-    def __init__(self, config: ChannelConfig, http: httpx.AsyncClient) -> None:
+    def __init__(self, config: WeComConfig, http: httpx.AsyncClient) -> None:
         super().__init__(config, http)
-        self._token: tuple[str, float] | None = None
-
-    @property
-    def settings(self) -> WeComConfig:
-        assert isinstance(self.config, WeComConfig)
-        return self.config
+        self._token = CachedToken(self._fetch_token)
 
     async def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
         query = request.query
@@ -98,12 +92,12 @@ class WeComAdapter(Adapter):
         return WebhookResult(messages=[found] if found else [], body="")
 
     def _open(self, stamp: str, nonce: str, encrypted: str, given: str | None) -> bytes:
-        expected = signature(self.settings.token.get_secret_value(), stamp, nonce, encrypted)
+        expected = signature(self.config.token.get_secret_value(), stamp, nonce, encrypted)
         if not encrypted or not same(expected, given):
             raise BadSignature("msg_signature does not match")
         try:
             return decrypt(
-                self.settings.encoding_aes_key.get_secret_value(), encrypted, self.settings.corp_id
+                self.config.encoding_aes_key.get_secret_value(), encrypted, self.config.corp_id
             )
         except ValueError:
             raise BadSignature("the message does not decrypt with the EncodingAESKey") from None
@@ -112,7 +106,7 @@ class WeComAdapter(Adapter):
         body = {
             "touser": message.conversation_id,
             "msgtype": "text",
-            "agentid": self.settings.agent_id,
+            "agentid": self.config.agent_id,
             "text": {"content": message.text},
             "enable_duplicate_check": 1,
             "duplicate_check_interval": 1800,
@@ -121,9 +115,9 @@ class WeComAdapter(Adapter):
         return str(answer.get("msgid") or "") or None
 
     async def _call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        token = await self._access_token()
+        token = await self._token.get()
         response = await self.http.post(
-            f"{self.settings.api_base.rstrip('/')}{path}",
+            f"{self.config.api_base.rstrip('/')}{path}",
             params={"access_token": token},
             content=json.dumps(body, ensure_ascii=False).encode(),
             headers={"Content-Type": "application/json"},
@@ -136,27 +130,23 @@ class WeComAdapter(Adapter):
         if code in RATE_LIMITED:
             raise RateLimited(60.0)
         if code in TOKEN_INVALID:
-            self._token = None
+            self._token.forget()
             raise RuntimeError(f"{path}: the access token expired; retrying with a new one")
         raise DeliveryFailed(f"{path}: {code} {answer.get('errmsg')}")
 
-    async def _access_token(self) -> str:
-        if self._token is not None and self._token[1] > time.monotonic():
-            return self._token[0]
+    async def _fetch_token(self) -> tuple[str, float]:
         response = await self.http.get(
-            f"{self.settings.api_base.rstrip('/')}/cgi-bin/gettoken",
+            f"{self.config.api_base.rstrip('/')}/cgi-bin/gettoken",
             params={
-                "corpid": self.settings.corp_id,
-                "corpsecret": self.settings.secret.get_secret_value(),
+                "corpid": self.config.corp_id,
+                "corpsecret": self.config.secret.get_secret_value(),
             },
         )
         response.raise_for_status()
         answer = response.json()
         if answer.get("errcode", 0) != 0:
             raise DeliveryFailed(f"gettoken: {answer.get('errcode')} {answer.get('errmsg')}")
-        lifetime = float(answer.get("expires_in", 7200)) - TOKEN_MARGIN_SECONDS
-        self._token = (str(answer["access_token"]), time.monotonic() + lifetime)
-        return self._token[0]
+        return str(answer["access_token"]), float(answer.get("expires_in", 7200))
 
 
 def _inbound(message: Element) -> Inbound | None:
