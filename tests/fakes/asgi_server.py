@@ -1,4 +1,5 @@
-"""Serves an ASGI app (a fake platform) with uvicorn on 127.0.0.1, in a background thread."""
+"""Serves an ASGI app (a fake platform) with uvicorn on 127.0.0.1, in a background thread;
+`ServedFake` is the base of fake platforms that serve their routes that way."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import socket
 import threading
 import time
 from types import TracebackType
+from typing import Self
 
 import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
 
@@ -56,3 +60,27 @@ class LoopbackServer:
             self._thread.join(timeout=10)
         if self._sock is not None:
             self._sock.close()
+
+
+class ServedFake:
+    """A fake platform serving `routes()` on loopback while it is entered."""
+
+    def routes(self) -> list[BaseRoute]:
+        raise NotImplementedError
+
+    @property
+    def url(self) -> str:
+        return self._served.url
+
+    def __enter__(self) -> Self:
+        self._served = LoopbackServer(Starlette(routes=self.routes()))
+        self._served.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._served.__exit__(exc_type, exc, tb)

@@ -4,28 +4,26 @@ tokens and the robot message API."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import time
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from websockets.asyncio.server import ServerConnection
 
-from tests.fakes.asgi_server import LoopbackServer
+from tests.fakes.asgi_server import ServedFake
 from tests.fakes.ws_server import LoopbackWebsocket
 
 TOPIC = "/v1.0/im/bot/messages/get"
 
 
 @dataclass
-class FakeDingTalk:
+class FakeDingTalk(ServedFake):
     client_id: str
     client_secret: str
     session_posts: list[dict[str, Any]] = field(default_factory=list)
@@ -35,29 +33,19 @@ class FakeDingTalk:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
-        routes = [
+        self._socket = LoopbackWebsocket(self._stream)
+
+    def routes(self) -> list[BaseRoute]:
+        return [
             Route("/v1.0/gateway/connections/open", self._open, methods=["POST"]),
             Route("/robot/sendBySession", self._session, methods=["POST"]),
             Route("/v1.0/oauth2/accessToken", self._token, methods=["POST"]),
             Route("/v1.0/robot/{kind}/{action}", self._robot, methods=["POST"]),
         ]
-        self._http = LoopbackServer(Starlette(routes=routes))
-        self._socket = LoopbackWebsocket(self._stream)
-        self._queue: asyncio.Queue[dict[str, Any]] | None = None
 
-    @property
-    def url(self) -> str:
-        return self._http.url
-
-    def __enter__(self) -> FakeDingTalk:
-        self._http.__enter__()
+    def __enter__(self) -> Self:
         self._socket.__enter__()
-
-        async def make() -> asyncio.Queue[dict[str, Any]]:
-            return asyncio.Queue()
-
-        self._queue = self._socket.call(make())
-        return self
+        return super().__enter__()
 
     def __exit__(
         self,
@@ -65,8 +53,8 @@ class FakeDingTalk:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        super().__exit__(exc_type, exc, tb)
         self._socket.__exit__(exc_type, exc, tb)
-        self._http.__exit__(exc_type, exc, tb)
 
     def robot_message(
         self, text: str, msg_id: str, group: bool = False, **extra: Any
@@ -89,13 +77,7 @@ class FakeDingTalk:
         }
 
     def push(self, frame: dict[str, Any]) -> None:
-        queue = self._queue
-        assert queue is not None
-
-        async def put() -> None:
-            await queue.put(frame)
-
-        self._socket.call(put())
+        self._socket.push(frame)
 
     def push_message(self, body: dict[str, Any]) -> str:
         message_id = f"frame-{next(self._ids)}"
@@ -115,24 +97,11 @@ class FakeDingTalk:
 
     async def _stream(self, connection: ServerConnection) -> None:
         self.connections += 1
-        queue = self._queue
-        assert queue is not None
 
-        async def read() -> None:
-            async for raw in connection:
-                self.acks.append(json.loads(raw))
+        async def acked(frame: dict[str, Any]) -> None:
+            self.acks.append(frame)
 
-        reader = asyncio.ensure_future(read())
-        try:
-            while True:
-                getter = asyncio.ensure_future(queue.get())
-                await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                if not getter.done():
-                    getter.cancel()
-                    return
-                await connection.send(json.dumps(getter.result()))
-        finally:
-            reader.cancel()
+        await self._socket.relay(connection, acked)
 
     async def _open(self, request: Request) -> JSONResponse:
         body = await request.json()

@@ -5,52 +5,33 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
-from tests.fakes.asgi_server import LoopbackServer
+from tests.fakes.asgi_server import ServedFake
 
 BOT_OPEN_ID = "ou_bot"
 TENANT_TOKEN = "t-fake-tenant-token"
 
 
 @dataclass
-class FakeFeishu:
+class FakeFeishu(ServedFake):
     app_id: str
     app_secret: str
     calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
-    def __post_init__(self) -> None:
-        routes = [
+    def routes(self) -> list[BaseRoute]:
+        return [
             Route("/open-apis/auth/v3/tenant_access_token/internal", self._token, methods=["POST"]),
             Route("/open-apis/bot/v3/info", self._bot, methods=["GET"]),
             Route("/open-apis/im/v1/messages/{message_id}/reply", self._reply, methods=["POST"]),
             Route("/open-apis/im/v1/messages", self._create, methods=["POST"]),
             Route("/open-apis/im/v1/messages/{message_id}", self._update, methods=["PATCH"]),
         ]
-        self._server = LoopbackServer(Starlette(routes=routes))
-
-    @property
-    def url(self) -> str:
-        return self._server.url
-
-    def __enter__(self) -> FakeFeishu:
-        self._server.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.__exit__(exc_type, exc, tb)
 
     def sent(self, kind: str = "reply") -> list[tuple[str, dict[str, Any]]]:
         return [(target, body) for name, target, body in self.calls if name == kind]

@@ -8,22 +8,20 @@ import asyncio
 import itertools
 import json
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from tests.fakes.asgi_server import LoopbackServer
+from tests.fakes.asgi_server import ServedFake
 
 BOT = {"id": "botuserid0000000000000000a", "username": "nexora"}
 
 
 @dataclass
-class FakeMattermost:
+class FakeMattermost(ServedFake):
     token: str
     posts: list[dict[str, Any]] = field(default_factory=list)
     patches: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -32,30 +30,13 @@ class FakeMattermost:
     _events: list[dict[str, Any]] = field(default_factory=list)
     _sockets: list[WebSocket] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
-        routes = [
+    def routes(self) -> list[BaseRoute]:
+        return [
             Route("/api/v4/users/me", self._me, methods=["GET"]),
             Route("/api/v4/posts", self._create, methods=["POST"]),
             Route("/api/v4/posts/{post_id}/patch", self._patch, methods=["PUT"]),
             WebSocketRoute("/api/v4/websocket", self._socket),
         ]
-        self._server = LoopbackServer(Starlette(routes=routes))
-
-    @property
-    def url(self) -> str:
-        return self._server.url
-
-    def __enter__(self) -> FakeMattermost:
-        self._server.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.__exit__(exc_type, exc, tb)
 
     def post(
         self,

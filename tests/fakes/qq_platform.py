@@ -8,22 +8,20 @@ import asyncio
 import itertools
 import json
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from tests.fakes.asgi_server import LoopbackServer
+from tests.fakes.asgi_server import ServedFake
 
 ACCESS_TOKEN = "qq-access-token"
 
 
 @dataclass
-class FakeQQ:
+class FakeQQ(ServedFake):
     app_id: str
     app_secret: str
     replies: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -31,31 +29,14 @@ class FakeQQ:
     _events: list[dict[str, Any]] = field(default_factory=list)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
-    def __post_init__(self) -> None:
-        routes = [
+    def routes(self) -> list[BaseRoute]:
+        return [
             Route("/app/getAppAccessToken", self._token, methods=["POST"]),
             Route("/gateway", self._gateway, methods=["GET"]),
             Route("/v2/{kind}/{target}/messages", self._reply, methods=["POST"]),
             Route("/channels/{target}/messages", self._reply, methods=["POST"]),
             WebSocketRoute("/websocket", self._socket),
         ]
-        self._server = LoopbackServer(Starlette(routes=routes))
-
-    @property
-    def url(self) -> str:
-        return self._server.url
-
-    def __enter__(self) -> FakeQQ:
-        self._server.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.__exit__(exc_type, exc, tb)
 
     def dispatch(self, event: str, data: dict[str, Any]) -> None:
         self._events.append({"op": 0, "t": event, "d": data})
@@ -75,7 +56,7 @@ class FakeQQ:
     async def _gateway(self, request: Request) -> JSONResponse:
         if not self._authorised(request):
             return JSONResponse({"code": 11241, "message": "wrong token"}, 401)
-        return JSONResponse({"url": f"ws://127.0.0.1:{self._server.port}/websocket"})
+        return JSONResponse({"url": f"ws://127.0.0.1:{self._served.port}/websocket"})
 
     async def _reply(self, request: Request) -> JSONResponse:
         if not self._authorised(request):

@@ -4,27 +4,25 @@ says hello, sends `events_api` envelopes and records the acks."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from websockets.asyncio.server import ServerConnection
 
-from tests.fakes.asgi_server import LoopbackServer
+from tests.fakes.asgi_server import ServedFake
 from tests.fakes.ws_server import LoopbackWebsocket
 
 BOT_USER = "U0BOT"
 
 
 @dataclass
-class FakeSlack:
+class FakeSlack(ServedFake):
     bot_token: str
     app_token: str = ""
     posted: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -34,25 +32,18 @@ class FakeSlack:
     _envelopes: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
-        self._http = LoopbackServer(
-            Starlette(routes=[Route("/api/{method}", self._api, methods=["POST"])])
-        )
         self._socket = LoopbackWebsocket(self._session)
-        self._queue: asyncio.Queue[dict[str, Any]] | None = None
+
+    def routes(self) -> list[BaseRoute]:
+        return [Route("/api/{method}", self._api, methods=["POST"])]
 
     @property
     def api_base(self) -> str:
-        return f"{self._http.url}/api"
+        return f"{self.url}/api"
 
-    def __enter__(self) -> FakeSlack:
-        self._http.__enter__()
+    def __enter__(self) -> Self:
         self._socket.__enter__()
-
-        async def make_queue() -> asyncio.Queue[dict[str, Any]]:
-            return asyncio.Queue()
-
-        self._queue = self._socket.call(make_queue())
-        return self
+        return super().__enter__()
 
     def __exit__(
         self,
@@ -60,8 +51,8 @@ class FakeSlack:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        super().__exit__(exc_type, exc, tb)
         self._socket.__exit__(exc_type, exc, tb)
-        self._http.__exit__(exc_type, exc, tb)
 
     def event_callback(self, event: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -76,58 +67,30 @@ class FakeSlack:
 
     def push(self, event: dict[str, Any]) -> None:
         """Sends an event over Socket Mode, as an `events_api` envelope."""
-        envelope = {
-            "envelope_id": f"env-{next(self._envelopes)}",
-            "type": "events_api",
-            "accepts_response_payload": False,
-            "payload": self.event_callback(event),
-        }
-        queue = self._queue
-        assert queue is not None
-
-        async def put() -> None:
-            await queue.put(envelope)
-
-        self._socket.call(put())
+        self._socket.push(
+            {
+                "envelope_id": f"env-{next(self._envelopes)}",
+                "type": "events_api",
+                "accepts_response_payload": False,
+                "payload": self.event_callback(event),
+            }
+        )
 
     def disconnect(self) -> None:
         """Slack's own way of rotating a connection: a `disconnect` message."""
-        queue = self._queue
-        assert queue is not None
-
-        async def put() -> None:
-            await queue.put({"type": "disconnect", "reason": "refresh_requested"})
-
-        self._socket.call(put())
+        self._socket.push({"type": "disconnect", "reason": "refresh_requested"})
 
     def replies(self, method: str = "chat.postMessage") -> list[dict[str, Any]]:
         return [body for name, body in self.posted if name == method]
 
     async def _session(self, connection: ServerConnection) -> None:
         self.connections += 1
-        queue = self._queue
-        assert queue is not None
         await connection.send(json.dumps({"type": "hello", "num_connections": 1}))
 
-        async def read_acks() -> None:
-            async for frame in connection:
-                self.acks.append(json.loads(frame)["envelope_id"])
+        async def acked(frame: dict[str, Any]) -> None:
+            self.acks.append(frame["envelope_id"])
 
-        reader = asyncio.ensure_future(read_acks())
-        try:
-            while True:
-                getter = asyncio.ensure_future(queue.get())
-                await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                if not getter.done():  # the connection closed first
-                    getter.cancel()
-                    return
-                item = getter.result()
-                await connection.send(json.dumps(item))
-                if item.get("type") == "disconnect":
-                    await connection.close()
-                    return
-        finally:
-            reader.cancel()
+        await self._socket.relay(connection, acked, last=lambda f: f.get("type") == "disconnect")
 
     async def _api(self, request: Request) -> JSONResponse:
         method = request.path_params["method"]

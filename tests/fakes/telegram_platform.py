@@ -14,15 +14,13 @@ import asyncio
 import itertools
 import threading
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
-from tests.fakes.asgi_server import LoopbackServer
+from tests.fakes.asgi_server import ServedFake
 
 BOT = {"id": 9000, "is_bot": True, "first_name": "Nexora", "username": "nexora_bot"}
 
@@ -35,7 +33,7 @@ class Sent:
 
 
 @dataclass
-class FakeTelegram:
+class FakeTelegram(ServedFake):
     token: str
     updates: list[dict[str, Any]] = field(default_factory=list)
     sent: list[Sent] = field(default_factory=list)
@@ -46,25 +44,8 @@ class FakeTelegram:
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def __post_init__(self) -> None:
-        app = Starlette(routes=[Route("/bot{token}/{method}", self._call, methods=["POST"])])
-        self._server = LoopbackServer(app)
-
-    @property
-    def url(self) -> str:
-        return self._server.url
-
-    def __enter__(self) -> FakeTelegram:
-        self._server.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.__exit__(exc_type, exc, tb)
+    def routes(self) -> list[BaseRoute]:
+        return [Route("/bot{token}/{method}", self._call, methods=["POST"])]
 
     def push(self, message: dict[str, Any], update_id: int | None = None) -> int:
         """Queues an update carrying `message`; the same `update_id` is a redelivery."""

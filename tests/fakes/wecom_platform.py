@@ -4,46 +4,27 @@ does."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
-from tests.fakes.asgi_server import LoopbackServer
+from tests.fakes.asgi_server import ServedFake
 
 
 @dataclass
-class FakeWeCom:
+class FakeWeCom(ServedFake):
     corp_id: str
     secret: str
     sent: list[dict[str, Any]] = field(default_factory=list)
     token_requests: int = 0
 
-    def __post_init__(self) -> None:
-        routes = [
+    def routes(self) -> list[BaseRoute]:
+        return [
             Route("/cgi-bin/gettoken", self._token, methods=["GET"]),
             Route("/cgi-bin/message/send", self._send, methods=["POST"]),
         ]
-        self._server = LoopbackServer(Starlette(routes=routes))
-
-    @property
-    def url(self) -> str:
-        return self._server.url
-
-    def __enter__(self) -> FakeWeCom:
-        self._server.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.__exit__(exc_type, exc, tb)
 
     async def _token(self, request: Request) -> JSONResponse:
         self.token_requests += 1

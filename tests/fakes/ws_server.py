@@ -1,12 +1,14 @@
 """A websocket server on 127.0.0.1 in a background thread, for fake platforms' gateways.
 
-`handler(connection)` runs per connection on the server's own loop; `call(coro)` runs code
-there from the test thread (to push a frame, or drop every connection)."""
+`handler(connection)` runs per connection on the server's own loop. Frames the test queues
+with `push` are sent by `relay`, which also hands every frame received to a callback, until
+the connection closes; `drop_all` aborts every connection, as a broken network would."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
@@ -15,6 +17,7 @@ from typing import Any, TypeVar
 from websockets.asyncio.server import Server, ServerConnection, serve
 
 T = TypeVar("T")
+Frame = dict[str, Any]
 
 
 class LoopbackWebsocket:
@@ -23,6 +26,7 @@ class LoopbackWebsocket:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: Server | None = None
+        self._queue: asyncio.Queue[Frame] | None = None
         self.port = 0
 
     @property
@@ -33,6 +37,7 @@ class LoopbackWebsocket:
         self._thread.start()
 
         async def start() -> Server:
+            self._queue = asyncio.Queue()
             return await serve(self._handler, "127.0.0.1", 0)
 
         self._server = self.call(start())
@@ -42,8 +47,44 @@ class LoopbackWebsocket:
     def call(self, work: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(work, self._loop).result(timeout=10)
 
+    def push(self, frame: Frame) -> None:
+        """Queues a frame for the open (or next) connection."""
+        queue = self._queue
+        assert queue is not None
+        self._loop.call_soon_threadsafe(queue.put_nowait, frame)
+
+    async def relay(
+        self,
+        connection: ServerConnection,
+        received: Callable[[Frame], Awaitable[None]],
+        last: Callable[[Frame], bool] = lambda frame: False,
+    ) -> None:
+        """Sends queued frames (closing after one that is `last`) and hands each frame received
+        to `received`, until the connection closes."""
+        queue = self._queue
+        assert queue is not None
+
+        async def read() -> None:
+            async for raw in connection:
+                await received(json.loads(raw))
+
+        reader = asyncio.ensure_future(read())
+        try:
+            while True:
+                getter = asyncio.ensure_future(queue.get())
+                await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                if not getter.done():  # the connection closed first
+                    getter.cancel()
+                    return
+                frame = getter.result()
+                await connection.send(json.dumps(frame))
+                if last(frame):
+                    await connection.close()
+                    return
+        finally:
+            reader.cancel()
+
     def drop_all(self) -> None:
-        """Closes every open connection abruptly, as a broken network would."""
         server = self._server
 
         async def drop() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -52,6 +52,8 @@ class Intake:
         self.outbox = outbox
         self.audit = audit
         self._tasks: set[asyncio.Task[None]] = set()
+        # Waits for what must be done before a finished run's answer is queued (a stream).
+        self.before_settling: Callable[[str], Awaitable[None]] | None = None
 
     async def accept(self, channel: Channel, messages: Sequence[Inbound]) -> int:
         """Stores new messages (duplicates dropped) and starts processing them; returns how
@@ -267,6 +269,13 @@ class Intake:
 
     async def settle(self, inbox_id: str) -> bool:
         """Queues the answer of a message whose run has ended; True when it did."""
+        if self.before_settling is not None:
+            async with self.db.session() as db:
+                run_id = await db.scalar(
+                    select(ChannelInbox.run_id).where(ChannelInbox.id == inbox_id)
+                )
+            if run_id is not None:
+                await self.before_settling(run_id)
         async with self.db.session() as db:
             message = await db.get(ChannelInbox, inbox_id)
             if message is None or message.status != "running" or message.run_id is None:

@@ -70,6 +70,7 @@ class Channels:
             max_backoff=settings.channel_reconnect_max_seconds,
         )
         self.streamer = Streamer(db, bus, self.adapters, settings.channel_stream_edit_seconds)
+        self.intake.before_settling = self.streamer.finished
         self.reconciler = Periodic(
             "channel-reconcile", settings.channel_reconcile_seconds, self.intake.reconcile
         )

@@ -16,15 +16,16 @@ import time
 from sqlalchemy import select, update
 
 from nexora.channels.adapters import Adapters
-from nexora.channels.base import AnyAdapter, Outbound
+from nexora.channels.base import AnyAdapter, Outbound, adapter_types
 from nexora.runtime.bus import EventBus, Subscription
 from nexora.runtime.events import TERMINAL_EVENTS, EventType
 from nexora.storage.db import Database
-from nexora.storage.models import Channel, ChannelInbox
+from nexora.storage.models import Channel, ChannelInbox, ChatSession, Run
 
 log = logging.getLogger(__name__)
 
 DRAFT_MARK = " …"
+FINISH_WAIT_SECONDS = 10.0
 
 
 class Streamer:
@@ -35,11 +36,29 @@ class Streamer:
         self.bus = bus
         self.adapters = adapters
         self.interval = interval
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._following: dict[str, asyncio.Task[None]] = {}
 
     async def on_run_started(self, run_id: str) -> None:
-        """The worker's starter: follows the run when it answers a message on a channel whose
-        platform edits messages."""
+        """The worker's starter: follows a run that answers a chat-app message. It subscribes
+        now, before the run's first event; which message and whether its platform edits are
+        looked up when there are words to show (the message is linked to its run just after
+        the run is queued, possibly after it started)."""
+        async with self.db.session() as db:
+            platform = await db.scalar(
+                select(ChatSession.channel)
+                .join(Run, Run.session_id == ChatSession.id)
+                .where(Run.id == run_id)
+            )
+        if platform not in adapter_types():
+            return
+        subscription = self.bus.subscribe(run_id)
+        task = asyncio.get_running_loop().create_task(
+            self._follow(run_id, subscription), name=f"stream-{run_id}"
+        )
+        self._following[run_id] = task
+        task.add_done_callback(lambda _: self._following.pop(run_id, None))
+
+    async def _answering(self, run_id: str) -> tuple[ChannelInbox, AnyAdapter] | None:
         async with self.db.session() as db:
             message = await db.scalar(
                 select(ChannelInbox).where(
@@ -47,72 +66,67 @@ class Streamer:
                 )
             )
             if message is None:
-                return
+                return None
             channel = await db.get(Channel, message.channel_id)
             if channel is None or channel.config.get("deliver"):
-                return
-            adapter = await self.adapters.for_channel(db, channel)
-        if not adapter.streams or message.details.get("draft_id"):
-            return  # a resumed run keeps its draft as it was; the answer replaces it
-        subscription = self.bus.subscribe(run_id)  # before the run's first event
-        task = asyncio.get_running_loop().create_task(
-            self._follow(message, adapter, subscription), name=f"stream-{run_id}"
-        )
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+                return None
+            return message, await self.adapters.for_channel(db, channel)
+
+    async def finished(self, run_id: str, _status: object = None) -> None:
+        """Waits until the run's stream is done, so that a draft being sent as the run ends
+        is recorded before the answer is queued (and replaces it instead of following it)."""
+        task = self._following.get(run_id)
+        if task is not None:
+            await asyncio.wait({task}, timeout=FINISH_WAIT_SECONDS)
 
     async def stop(self) -> None:
-        for task in list(self._tasks):
+        tasks = list(self._following.values())
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _follow(
-        self, message: ChannelInbox, adapter: AnyAdapter, subscription: Subscription
-    ) -> None:
-        text = ""
-        shown = ""
-        draft_id: str | None = None
+    async def _follow(self, run_id: str, subscription: Subscription) -> None:
+        text = shown = ""
         last = 0.0
-        target = Outbound(
-            conversation_id=message.conversation_id,
-            text="",
-            thread_id=message.thread_id,
-            reply_to=message.external_id,
-            reply_context=dict(message.details.get("reply_context") or {}),
-            delivery_id=f"draft-{message.id}",
-        )
-        limit = max(1, adapter.max_chars - len(DRAFT_MARK))
+        draft_id: str | None = None
+        found: tuple[ChannelInbox, AnyAdapter] | None = None
         try:
             with subscription:
                 while True:
                     event = await subscription.queue.get()
-                    if event is None or subscription.overflowed:
-                        return
-                    if event.type in TERMINAL_EVENTS:
+                    if event is None or subscription.overflowed or event.type in TERMINAL_EVENTS:
                         return
                     if event.type == EventType.TOOL_CALLED:
                         text = ""  # words before a tool call are not the answer
                     elif event.type == EventType.LLM_TOKEN:
                         text += str(event.payload.get("delta", ""))
                     now = time.monotonic()
-                    preview = text.strip()[:limit]
-                    if not preview or preview == shown or now - last < self.interval:
+                    if not text.strip() or now - last < self.interval:
                         continue
                     last = now
-                    draft = _with_text(target, preview + DRAFT_MARK)
+                    if found is None:
+                        found = await self._answering(run_id)
+                        if found is None:
+                            continue  # not linked yet: next time
+                        message, adapter = found
+                        if not adapter.streams or message.details.get("draft_id"):
+                            return  # a resumed run keeps its draft; the answer replaces it
+                    message, adapter = found
+                    preview = text.strip()[: max(1, adapter.max_chars - len(DRAFT_MARK))]
+                    if preview == shown:
+                        continue
+                    draft = _draft(message, preview + DRAFT_MARK)
                     if draft_id is None:
                         draft_id = await adapter.send(draft)
-                        if draft_id is None:
-                            return  # nothing to edit later
-                        if not await self._remember(message.id, draft_id):
-                            return  # answered already: leave it be
+                        if draft_id is None or not await self._remember(message.id, draft_id):
+                            return  # nothing to edit, or answered already: leave it be
                     else:
                         await adapter.edit(draft, draft_id)
                     shown = preview
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.info("streaming the answer to %s stopped", message.id, exc_info=True)
+            log.info("streaming the answer of run %s stopped", run_id, exc_info=True)
 
     async def _remember(self, inbox_id: str, draft_id: str) -> bool:
         """Records the draft on the message while it is still unanswered; False if it was
@@ -132,12 +146,12 @@ class Streamer:
         return bool(getattr(stored, "rowcount", 0) == 1)
 
 
-def _with_text(message: Outbound, text: str) -> Outbound:
+def _draft(message: ChannelInbox, text: str) -> Outbound:
     return Outbound(
         conversation_id=message.conversation_id,
         text=text,
         thread_id=message.thread_id,
-        reply_to=message.reply_to,
-        reply_context=message.reply_context,
-        delivery_id=message.delivery_id,
+        reply_to=message.external_id,
+        reply_context=dict(message.details.get("reply_context") or {}),
+        delivery_id=f"draft-{message.id}",
     )
