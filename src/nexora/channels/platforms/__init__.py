@@ -1,5 +1,5 @@
 """The built-in platforms; importing this package registers each one."""
 
-from nexora.channels.platforms import alerts, dingtalk, feishu, slack, telegram, webhook
+from nexora.channels.platforms import alerts, dingtalk, email, feishu, slack, telegram, webhook
 
-__all__ = ["alerts", "dingtalk", "feishu", "slack", "telegram", "webhook"]
+__all__ = ["alerts", "dingtalk", "email", "feishu", "slack", "telegram", "webhook"]
