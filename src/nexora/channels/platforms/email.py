@@ -3,19 +3,22 @@
 Each sender's address is a conversation; a mail thread (the root of its References) is a
 thread. Mail sent by machines (auto-replies, lists, bulk) and the bot's own mail are never
 answered, so two auto-responders cannot talk to each other forever. IMAP and SMTP use the
-stdlib clients in worker threads (see `email_imap` and `email_smtp` for why).
+stdlib clients in worker threads (see `email_imap` and `email_smtp` for why); `api_base` is
+kept only because every channel config has one.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid
+from typing import Any, TypeVar
 
 from pydantic import Field, SecretStr, field_validator
 
@@ -30,6 +33,9 @@ from nexora.channels.base import (
 from nexora.channels.platforms.email_imap import Mailbox, MailServer, TlsMode
 from nexora.channels.platforms.email_smtp import submit
 from nexora.channels.platforms.email_text import plain_text, without_quotes
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv)\s*:", re.IGNORECASE)
@@ -80,21 +86,33 @@ class EmailAdapter(Adapter):
 
     async def listen(self, sink: InboundSink, connected: Callable[[], None]) -> None:
         settings = self.settings
-        mailbox = await asyncio.to_thread(Mailbox.open, self._imap_server(), settings.mailbox)
+        # One thread per session: imaplib is not thread-safe, and logging out must wait for
+        # the command a cancellation interrupted rather than write into its answer.
+        worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="email-imap")
+        loop = asyncio.get_running_loop()
+
+        async def run(call: Callable[..., T], *args: Any) -> T:
+            return await loop.run_in_executor(worker, call, *args)
+
+        try:
+            mailbox = await run(Mailbox.open, self._imap_server(), settings.mailbox)
+        except BaseException:
+            worker.shutdown(wait=False)
+            raise
         try:
             connected()
             while True:
-                for uid in await asyncio.to_thread(mailbox.unseen):
-                    raw = await asyncio.to_thread(mailbox.fetch, uid)
-                    found = self._inbound(raw, f"{mailbox.uidvalidity}:{uid}") if raw else None
+                for uid in await run(mailbox.unseen):
+                    raw = await run(mailbox.fetch, uid)
+                    found = self._readable(raw, f"{mailbox.uidvalidity}:{uid}") if raw else None
                     if found is not None:
                         await sink(found)
                     # Only once stored: a restart before this fetches it again (dedup drops it).
-                    await asyncio.to_thread(mailbox.mark_seen, uid)
+                    await run(mailbox.mark_seen, uid)
                 await asyncio.sleep(settings.poll_seconds)
         finally:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(asyncio.to_thread(mailbox.close))
+            worker.submit(mailbox.close)  # not awaited: a cancelled listen returns at once
+            worker.shutdown(wait=False)
 
     async def send(self, message: Outbound) -> str | None:
         settings = self.settings
@@ -108,7 +126,7 @@ class EmailAdapter(Adapter):
         replied = replied or context.get("message_id")
         if replied:
             mail["In-Reply-To"] = replied
-            earlier = [ref for ref in MESSAGE_ID.findall(context.get("references", ""))]
+            earlier = MESSAGE_ID.findall(context.get("references", ""))
             mail["References"] = " ".join([ref for ref in earlier if ref != replied] + [replied])
         message_id = make_msgid(domain=settings.address.rpartition("@")[2])
         mail["Message-ID"] = message_id
@@ -116,6 +134,15 @@ class EmailAdapter(Adapter):
         mail.set_content(message.text)
         await submit(mail, self._smtp_server())
         return message_id
+
+    def _readable(self, raw: bytes, mailbox_key: str) -> Inbound | None:
+        """The mail as a message, or None; a mail that cannot be read is skipped (and marked
+        seen), or it would end every session at the same place."""
+        try:
+            return self._inbound(raw, mailbox_key)
+        except Exception:
+            log.warning("email: skipping unreadable mail %s", mailbox_key, exc_info=True)
+            return None
 
     def _inbound(self, raw: bytes, mailbox_key: str) -> Inbound | None:
         mail = message_from_bytes(raw, _class=EmailMessage, policy=policy.default)
