@@ -16,6 +16,7 @@ import pytest
 from nexora.channels.base import DeliveryFailed, Inbound, Outbound, RateLimited
 from nexora.channels.platforms.email import EmailAdapter, EmailConfig
 from nexora.channels.platforms.email_smtp import SmtpTemporaryError
+from nexora.channels.platforms.email_text import without_quotes
 from tests.fakes.mail_servers import FakeImap, FakeSmtp
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.support.channels import create_channel, make_agent, map_user, wait_for
@@ -297,3 +298,17 @@ def test_a_mailed_question_is_answered_in_its_thread(
     assert message["References"].split() == ["<question@example.com>"]
     assert message.get_content().strip() == "The build is green again."
     assert "Is the build fixed?" in str(llm.chat_requests[0].body)
+
+
+@pytest.mark.parametrize(
+    ("body", "kept"),
+    [
+        ("Yes.\n\nOn Tue, Ada wrote:\n> Ready?", "Yes."),
+        ("Yes.\n-----Original Message-----\nFrom: Ada\nReady?", "Yes."),
+        ("Yes.\n\n-- \nAda Lovelace\nAnalytical Engines Ltd", "Yes."),
+        ("> Ready?\nYes.\n\n\n\n> Tested?\nNo.", "Yes.\n\nNo."),
+        ("On second thought, ship it.", "On second thought, ship it."),
+    ],
+)
+def test_quoted_history_and_signatures_are_cut(body: str, kept: str) -> None:
+    assert without_quotes(body) == kept
