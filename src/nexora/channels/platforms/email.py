@@ -13,7 +13,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -61,11 +61,14 @@ class EmailConfig(ChannelConfig):
     allowed_senders: list[str] = Field(default_factory=list)
     api_base: str = ""  # unused: mail has no HTTP API
 
-    @field_validator("address", "allowed_senders")
+    @field_validator("address")
     @classmethod
-    def _lower_case(cls, value: str | list[str]) -> str | list[str]:
-        if isinstance(value, str):
-            return value.lower()
+    def _lower_case(cls, value: str) -> str:
+        return value.lower()
+
+    @field_validator("allowed_senders")
+    @classmethod
+    def _addresses_or_domains(cls, value: list[str]) -> list[str]:
         return [entry.strip().lower().lstrip("@") for entry in value if entry.strip()]
 
 
@@ -94,9 +97,11 @@ class EmailAdapter(Adapter):
         async def run(call: Callable[..., T], *args: Any) -> T:
             return await loop.run_in_executor(worker, call, *args)
 
+        opening = worker.submit(Mailbox.open, self._imap_server(), settings.mailbox)
         try:
-            mailbox = await run(Mailbox.open, self._imap_server(), settings.mailbox)
+            mailbox = await asyncio.wrap_future(opening)
         except BaseException:
+            opening.add_done_callback(_close_if_opened)  # cancelled while logging in
             worker.shutdown(wait=False)
             raise
         try:
@@ -195,6 +200,11 @@ class EmailAdapter(Adapter):
             user=settings.smtp_user or settings.imap_user or settings.address,
             password=password.get_secret_value(),
         )
+
+
+def _close_if_opened(opening: Future[Mailbox]) -> None:
+    if not opening.cancelled() and opening.exception() is None:
+        opening.result().close()
 
 
 def reply_subject(subject: str) -> str:
