@@ -9,7 +9,7 @@ import httpx
 from pydantic import SecretStr, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nexora.channels.base import Adapter, ChannelConfig, adapter_types
+from nexora.channels.base import AnyAdapter, ChannelConfig, adapter_types
 from nexora.errors import InvalidInput
 from nexora.governance.secret_store import SecretStore
 from nexora.storage.models import Channel
@@ -17,7 +17,7 @@ from nexora.storage.models import Channel
 HTTP_TIMEOUT_SECONDS = 20.0
 
 
-def adapter_class(channel_type: str) -> type[Adapter]:
+def adapter_class(channel_type: str) -> type[AnyAdapter]:
     found = adapter_types().get(channel_type)
     if found is None:
         known = ", ".join(sorted(adapter_types()))
@@ -39,7 +39,7 @@ class Adapters:
     def __init__(self, secret_store: SecretStore) -> None:
         self.secret_store = secret_store
         self._http: httpx.AsyncClient | None = None
-        self._live: dict[str, tuple[int, Adapter]] = {}
+        self._live: dict[str, tuple[int, AnyAdapter]] = {}
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -47,7 +47,7 @@ class Adapters:
             self._http = httpx.AsyncClient(timeout=HTTP_TIMEOUT_SECONDS, follow_redirects=False)
         return self._http
 
-    async def for_channel(self, db: AsyncSession, channel: Channel) -> Adapter:
+    async def for_channel(self, db: AsyncSession, channel: Channel) -> AnyAdapter:
         # Runtime writes (health, leases) touch updated_at; only changes bump the generation.
         version = channel.generation
         live = self._live.get(channel.id)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import ABC
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
@@ -101,7 +101,10 @@ class DeliveryFailed(Exception):
 InboundSink = Callable[[Inbound], Awaitable[None]]
 
 
-class Adapter(ABC):
+ConfigT = TypeVar("ConfigT", bound=ChannelConfig)
+
+
+class Adapter(ABC, Generic[ConfigT]):
     """One platform. Subclasses set `platform` and `config_model`, and implement `send` plus
     at least one transport: `handle_webhook` (the platform calls us) and/or `listen` (we hold
     a connection, e.g. a websocket, stream or long poll — needed behind NAT, where nothing can
@@ -114,7 +117,7 @@ class Adapter(ABC):
     # The least time between two messages to one conversation, to stay under rate limits.
     min_interval_seconds: ClassVar[float] = 0.0
 
-    def __init__(self, config: ChannelConfig, http: httpx.AsyncClient) -> None:
+    def __init__(self, config: ConfigT, http: httpx.AsyncClient) -> None:
         self.config = config
         self.http = http
 
@@ -149,14 +152,16 @@ class Adapter(ABC):
         errors as in `send`. Only called when `streams` is true."""
         raise NotImplementedError(f"{self.platform} messages cannot be edited")
 
-    async def aclose(self) -> None:  # noqa: B027  (most adapters hold nothing of their own)
+    async def aclose(self) -> None:
         """Releases what the adapter holds beyond the shared HTTP client."""
 
 
-_ADAPTERS: dict[str, type[Adapter]] = {}
+AnyAdapter = Adapter[Any]
+
+_ADAPTERS: dict[str, type[AnyAdapter]] = {}
 
 
-def register(adapter: type[Adapter], *, replace: bool = False) -> type[Adapter]:
+def register(adapter: type[AnyAdapter], *, replace: bool = False) -> type[AnyAdapter]:
     """Class decorator: makes a platform available by its name."""
     known = _ADAPTERS.get(adapter.platform)
     if known is not None and known is not adapter and not replace:
@@ -165,7 +170,7 @@ def register(adapter: type[Adapter], *, replace: bool = False) -> type[Adapter]:
     return adapter
 
 
-def adapter_types() -> dict[str, type[Adapter]]:
+def adapter_types() -> dict[str, type[AnyAdapter]]:
     from nexora.channels import platforms  # noqa: F401  (registers the built-in platforms)
 
     return dict(_ADAPTERS)

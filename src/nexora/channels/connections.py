@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 
 from nexora.channels.adapters import Adapters
-from nexora.channels.base import Adapter, Inbound
+from nexora.channels.base import AnyAdapter, Inbound
 from nexora.channels.intake import Intake
 from nexora.storage.base import utcnow
 from nexora.storage.db import Database
@@ -101,7 +101,7 @@ class Connections:
         """Starts, restarts or stops this process's connections to match the channels."""
         async with self.db.session() as db:
             channels = list(await db.scalars(select(Channel).where(Channel.enabled.is_(True))))
-            wanted: dict[str, tuple[Channel, Adapter]] = {}
+            wanted: dict[str, tuple[Channel, AnyAdapter]] = {}
             for channel in channels:
                 try:
                     adapter = await self.adapters.for_channel(db, channel)
@@ -161,7 +161,7 @@ class Connections:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await held.task
 
-    async def _hold(self, channel: Channel, adapter: Adapter) -> None:
+    async def _hold(self, channel: Channel, adapter: AnyAdapter) -> None:
         """Keeps one channel connected: reconnects after every drop, backing off while it
         keeps failing, and says how it goes in the channel's health."""
         backoff = 1.0

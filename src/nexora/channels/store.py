@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nexora.agents.registry import AgentRegistry
 from nexora.auth.actor import Actor
 from nexora.channels.adapters import adapter_class, parse_config
-from nexora.channels.base import Adapter
+from nexora.channels.base import Adapter, AnyAdapter
 from nexora.errors import InvalidInput, NotFound
 from nexora.governance.secret_store import SecretOwner, SecretStore
 from nexora.plugins.api import SEPARATOR
@@ -76,7 +76,7 @@ class ChannelView(BaseModel):
     updated_at: datetime
 
 
-def takes_webhooks(adapter: type[Adapter]) -> bool:
+def takes_webhooks(adapter: type[AnyAdapter]) -> bool:
     return adapter.handle_webhook is not Adapter.handle_webhook
 
 

@@ -16,7 +16,7 @@ import time
 from sqlalchemy import select, update
 
 from nexora.channels.adapters import Adapters
-from nexora.channels.base import Adapter, Outbound
+from nexora.channels.base import AnyAdapter, Outbound
 from nexora.runtime.bus import EventBus, Subscription
 from nexora.runtime.events import TERMINAL_EVENTS, EventType
 from nexora.storage.db import Database
@@ -67,7 +67,7 @@ class Streamer:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _follow(
-        self, message: ChannelInbox, adapter: Adapter, subscription: Subscription
+        self, message: ChannelInbox, adapter: AnyAdapter, subscription: Subscription
     ) -> None:
         text = ""
         shown = ""

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from nexora.channels.base import Adapter
+from nexora.channels.base import AnyAdapter
 from nexora.tools.base import ToolSpec
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ class PluginApi:
     plugin: str
     tools: dict[str, ToolSpec[Any]] = field(default_factory=dict)
     providers: dict[str, ProviderFactory] = field(default_factory=dict)
-    channels: dict[str, type[Adapter]] = field(default_factory=dict)
+    channels: dict[str, type[AnyAdapter]] = field(default_factory=dict)
 
     def _qualified(self, kind: str, name: str, taken: Mapping[str, object]) -> str:
         qualified = f"{self.plugin}{SEPARATOR}{check_name(kind, name)}"
@@ -63,7 +63,7 @@ class PluginApi:
         """Adds a model provider, referenced as `<plugin>__<name>:<model>`."""
         self.providers[self._qualified("provider", name, self.providers)] = build_model
 
-    def add_channel(self, adapter: type[Adapter]) -> None:
+    def add_channel(self, adapter: type[AnyAdapter]) -> None:
         """Adds a chat platform, `<plugin>__<platform>`: an adapter on the same contract as the
         built-in ones (`nexora.channels.base`), which the channel pipeline runs."""
         qualified = self._qualified("channel", adapter.platform, self.channels)

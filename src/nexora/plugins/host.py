@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nexora.channels.base import Adapter, register
+from nexora.channels.base import AnyAdapter, register
 from nexora.errors import NotFound
 from nexora.plugins.api import (
     SEPARATOR,
@@ -51,7 +51,7 @@ class LoadedPlugin:
     version: str
     tools: dict[str, ToolSpec[Any]]
     providers: dict[str, ProviderFactory]
-    channels: dict[str, type[Adapter]]
+    channels: dict[str, type[AnyAdapter]]
 
 
 def installed_plugins() -> dict[str, InstalledPlugin]:
@@ -156,7 +156,7 @@ class PluginHost:
         loaded = self.load(plugin_name)
         return loaded.providers.get(name) if loaded is not None else None
 
-    async def channels_for(self, db: AsyncSession, org_id: str) -> dict[str, type[Adapter]]:
+    async def channels_for(self, db: AsyncSession, org_id: str) -> dict[str, type[AnyAdapter]]:
         """The channel kinds the org's enabled plugins add, for the channel subsystem."""
         return {
             kind: factory

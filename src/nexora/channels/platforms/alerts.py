@@ -45,17 +45,12 @@ class AlertsConfig(ChannelConfig):
 
 
 @register
-class AlertsAdapter(Adapter):
+class AlertsAdapter(Adapter[AlertsConfig]):
     platform = "alerts"
     config_model = AlertsConfig
 
-    @property
-    def settings(self) -> AlertsConfig:
-        assert isinstance(self.config, AlertsConfig)
-        return self.config
-
     async def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
-        expected = self.settings.token.get_secret_value()
+        expected = self.config.token.get_secret_value()
         given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         if not same(expected, given or None) and not same(expected, request.query.get("token")):
             raise BadSignature("missing or wrong bearer token")
@@ -65,7 +60,7 @@ class AlertsAdapter(Adapter):
             return WebhookResult(status=422, body={"detail": "body: not JSON"})
         if not isinstance(payload, dict):
             return WebhookResult(status=422, body={"detail": "body: a JSON object is expected"})
-        kind = self.settings.format if self.settings.format != "auto" else _detect(payload)
+        kind = self.config.format if self.config.format != "auto" else _detect(payload)
         if kind is None:
             return WebhookResult(status=422, body={"detail": "body: not a known alert format"})
         source, text = (
@@ -78,7 +73,7 @@ class AlertsAdapter(Adapter):
                     message_id=f"{kind}:{digest}",
                     sender_id=source,
                     text=text,
-                    conversation_id=self.settings.deliver.to,
+                    conversation_id=self.config.deliver.to,
                 )
             ],
             body={"ok": True},

@@ -34,10 +34,10 @@ from nexora.channels.base import (
     register,
 )
 from nexora.channels.signatures import same
+from nexora.channels.tokens import CachedToken
 
 BOT_TOPIC = "/v1.0/im/bot/messages/get"
 MAX_SKEW_MS = 3_600_000  # DingTalk's rule: a signature is valid for an hour
-TOKEN_MARGIN_SECONDS = 300
 
 
 class DingTalkConfig(ChannelConfig):
@@ -53,30 +53,25 @@ def outgoing_signature(secret: str, timestamp: str) -> str:
 
 
 @register
-class DingTalkAdapter(Adapter):
+class DingTalkAdapter(Adapter[DingTalkConfig]):
     platform = "dingtalk"
     config_model = DingTalkConfig
     max_chars = 5000
     min_interval_seconds = 3.0  # robots may send about 20 messages a minute
 
-    def __init__(self, config: ChannelConfig, http: httpx.AsyncClient) -> None:
+    def __init__(self, config: DingTalkConfig, http: httpx.AsyncClient) -> None:
         super().__init__(config, http)
-        self._token: tuple[str, float] | None = None
-
-    @property
-    def settings(self) -> DingTalkConfig:
-        assert isinstance(self.config, DingTalkConfig)
-        return self.config
+        self._token = CachedToken(self._fetch_token)
 
     @property
     def uses_connection(self) -> bool:
-        return self.settings.mode == "stream"
+        return self.config.mode == "stream"
 
     async def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
         stamp = request.headers.get("timestamp", "")
         if not stamp.isdigit() or abs(time.time() * 1000 - int(stamp)) > MAX_SKEW_MS:
             raise BadSignature("missing or stale timestamp")
-        expected = outgoing_signature(self.settings.client_secret.get_secret_value(), stamp)
+        expected = outgoing_signature(self.config.client_secret.get_secret_value(), stamp)
         if not same(expected, request.headers.get("sign")):
             raise BadSignature("the sign header does not match")
         found = _inbound(json.loads(request.body or b"{}"))
@@ -84,10 +79,10 @@ class DingTalkAdapter(Adapter):
 
     async def listen(self, sink: InboundSink, connected: Callable[[], None]) -> None:
         response = await self.http.post(
-            f"{self.settings.api_base.rstrip('/')}/v1.0/gateway/connections/open",
+            f"{self.config.api_base.rstrip('/')}/v1.0/gateway/connections/open",
             json={
-                "clientId": self.settings.client_id,
-                "clientSecret": self.settings.client_secret.get_secret_value(),
+                "clientId": self.config.client_id,
+                "clientSecret": self.config.client_secret.get_secret_value(),
                 "subscriptions": [{"type": "CALLBACK", "topic": BOT_TOPIC}],
                 "ua": "nexora",
             },
@@ -122,7 +117,7 @@ class DingTalkAdapter(Adapter):
             self._check(response, "session webhook")
             return None
         body: dict[str, Any] = {
-            "robotCode": self.settings.client_id,
+            "robotCode": self.config.client_id,
             "msgKey": "sampleText",
             "msgParam": json.dumps({"content": message.text}, ensure_ascii=False),
         }
@@ -133,9 +128,9 @@ class DingTalkAdapter(Adapter):
             body["userIds"] = [context.get("staff_id") or message.conversation_id]
             path = "/v1.0/robot/oToMessages/batchSend"
         response = await self.http.post(
-            f"{self.settings.api_base.rstrip('/')}{path}",
+            f"{self.config.api_base.rstrip('/')}{path}",
             json=body,
-            headers={"x-acs-dingtalk-access-token": await self._access_token()},
+            headers={"x-acs-dingtalk-access-token": await self._token.get()},
         )
         self._check(response, path)
         return str(response.json().get("processQueryKey") or "") or None
@@ -152,21 +147,17 @@ class DingTalkAdapter(Adapter):
         if response.status_code >= 400 or errcode:
             raise DeliveryFailed(f"{what}: {answer}")
 
-    async def _access_token(self) -> str:
-        if self._token is not None and self._token[1] > time.monotonic():
-            return self._token[0]
+    async def _fetch_token(self) -> tuple[str, float]:
         response = await self.http.post(
-            f"{self.settings.api_base.rstrip('/')}/v1.0/oauth2/accessToken",
+            f"{self.config.api_base.rstrip('/')}/v1.0/oauth2/accessToken",
             json={
-                "appKey": self.settings.client_id,
-                "appSecret": self.settings.client_secret.get_secret_value(),
+                "appKey": self.config.client_id,
+                "appSecret": self.config.client_secret.get_secret_value(),
             },
         )
         self._check(response, "accessToken")
         answer = response.json()
-        lifetime = float(answer.get("expireIn", 7200)) - TOKEN_MARGIN_SECONDS
-        self._token = (str(answer["accessToken"]), time.monotonic() + lifetime)
-        return self._token[0]
+        return str(answer["accessToken"]), float(answer.get("expireIn", 7200))
 
 
 async def _answer(socket: ClientConnection, headers: dict[str, Any], data: str) -> None:

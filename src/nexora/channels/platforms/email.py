@@ -73,22 +73,17 @@ class EmailConfig(ChannelConfig):
 
 
 @register
-class EmailAdapter(Adapter):
+class EmailAdapter(Adapter[EmailConfig]):
     platform = "email"
     config_model = EmailConfig
     max_chars = 50000  # mail has no practical limit: one answer, one message
-
-    @property
-    def settings(self) -> EmailConfig:
-        assert isinstance(self.config, EmailConfig)
-        return self.config
 
     @property
     def uses_connection(self) -> bool:
         return True
 
     async def listen(self, sink: InboundSink, connected: Callable[[], None]) -> None:
-        settings = self.settings
+        config = self.config
         # One thread per session: imaplib is not thread-safe, and logging out must wait for
         # the command a cancellation interrupted rather than write into its answer.
         worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="email-imap")
@@ -97,7 +92,7 @@ class EmailAdapter(Adapter):
         async def run(call: Callable[..., T], *args: Any) -> T:
             return await loop.run_in_executor(worker, call, *args)
 
-        opening = worker.submit(Mailbox.open, self._imap_server(), settings.mailbox)
+        opening = worker.submit(Mailbox.open, self._imap_server(), config.mailbox)
         try:
             mailbox = await asyncio.wrap_future(opening)
         except BaseException:
@@ -114,16 +109,16 @@ class EmailAdapter(Adapter):
                         await sink(found)
                     # Only once stored: a restart before this fetches it again (dedup drops it).
                     await run(mailbox.mark_seen, uid)
-                await asyncio.sleep(settings.poll_seconds)
+                await asyncio.sleep(config.poll_seconds)
         finally:
             worker.submit(mailbox.close)  # not awaited: a cancelled listen returns at once
             worker.shutdown(wait=False)
 
     async def send(self, message: Outbound) -> str | None:
-        settings = self.settings
+        config = self.config
         context = message.reply_context
         mail = EmailMessage()
-        mail["From"] = settings.address
+        mail["From"] = config.address
         mail["To"] = message.conversation_id
         mail["Subject"] = reply_subject(context.get("subject", ""))
         mail["Date"] = format_datetime(datetime.now(UTC))
@@ -133,7 +128,7 @@ class EmailAdapter(Adapter):
             mail["In-Reply-To"] = replied
             earlier = MESSAGE_ID.findall(context.get("references", ""))
             mail["References"] = " ".join([ref for ref in earlier if ref != replied] + [replied])
-        message_id = make_msgid(domain=settings.address.rpartition("@")[2])
+        message_id = make_msgid(domain=config.address.rpartition("@")[2])
         mail["Message-ID"] = message_id
         mail["Auto-Submitted"] = "auto-replied"  # RFC 3834: other responders leave it alone
         mail.set_content(message.text)
@@ -153,9 +148,9 @@ class EmailAdapter(Adapter):
         mail = message_from_bytes(raw, _class=EmailMessage, policy=policy.default)
         assert isinstance(mail, EmailMessage)
         name, sender = _sender(mail)
-        if not sender or sender == self.settings.address or _automatic(mail):
+        if not sender or sender == self.config.address or _automatic(mail):
             return None
-        if not _allowed(sender, self.settings.allowed_senders):
+        if not _allowed(sender, self.config.allowed_senders):
             return None
         own_id = _first_id(mail.get("Message-ID"))
         references = MESSAGE_ID.findall(str(mail.get("References") or ""))
@@ -181,23 +176,23 @@ class EmailAdapter(Adapter):
         )
 
     def _imap_server(self) -> MailServer:
-        settings = self.settings
+        config = self.config
         return MailServer(
-            host=settings.imap_host,
-            port=settings.imap_port,
-            tls=settings.imap_tls,
-            user=settings.imap_user or settings.address,
-            password=settings.imap_password.get_secret_value(),
+            host=config.imap_host,
+            port=config.imap_port,
+            tls=config.imap_tls,
+            user=config.imap_user or config.address,
+            password=config.imap_password.get_secret_value(),
         )
 
     def _smtp_server(self) -> MailServer:
-        settings = self.settings
-        password = settings.smtp_password or settings.imap_password
+        config = self.config
+        password = config.smtp_password or config.imap_password
         return MailServer(
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            tls=settings.smtp_tls,
-            user=settings.smtp_user or settings.imap_user or settings.address,
+            host=config.smtp_host,
+            port=config.smtp_port,
+            tls=config.smtp_tls,
+            user=config.smtp_user or config.imap_user or config.address,
             password=password.get_secret_value(),
         )
 

@@ -14,7 +14,6 @@ import base64
 import hashlib
 import json
 import re
-import time
 from typing import Any
 
 import httpx
@@ -35,10 +34,10 @@ from nexora.channels.base import (
     register,
 )
 from nexora.channels.signatures import same
+from nexora.channels.tokens import CachedToken
 
 RATE_LIMITED = {99991400, 230020}
 TOKEN_EXPIRED = {99991663, 99991661, 99991668}
-TOKEN_MARGIN_SECONDS = 120
 
 
 class FeishuConfig(ChannelConfig):
@@ -61,29 +60,24 @@ def decrypt(encrypt_key: str, encrypted: str) -> bytes:
 
 
 @register
-class FeishuAdapter(Adapter):
+class FeishuAdapter(Adapter[FeishuConfig]):
     platform = "feishu"
     config_model = FeishuConfig
     max_chars = 4000
     min_interval_seconds = 0.2  # Feishu allows 5 messages a second to one chat
 
-    def __init__(self, config: ChannelConfig, http: httpx.AsyncClient) -> None:
+    def __init__(self, config: FeishuConfig, http: httpx.AsyncClient) -> None:
         super().__init__(config, http)
-        self._token: tuple[str, float] | None = None
+        self._token = CachedToken(self._fetch_token)
         self._bot_open_id: str | None = None
 
     @property
-    def settings(self) -> FeishuConfig:
-        assert isinstance(self.config, FeishuConfig)
-        return self.config
-
-    @property
     def streams(self) -> bool:
-        return self.settings.stream_edits
+        return self.config.stream_edits
 
     async def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
         payload = json.loads(request.body or b"{}")
-        encrypt_key = self.settings.encrypt_key
+        encrypt_key = self.config.encrypt_key
         if encrypt_key is not None:
             self._check_signature(encrypt_key.get_secret_value(), request, payload)
             if "encrypt" not in payload:
@@ -93,7 +87,7 @@ class FeishuAdapter(Adapter):
             except ValueError:
                 raise BadSignature("the event does not decrypt with the encrypt key") from None
         token = payload.get("token") or (payload.get("header") or {}).get("token")
-        expected = self.settings.verification_token
+        expected = self.config.verification_token
         if expected is not None and not same(expected.get_secret_value(), token):
             raise BadSignature("the verification token does not match")
         if payload.get("type") == "url_verification":
@@ -178,31 +172,27 @@ class FeishuAdapter(Adapter):
             self._bot_open_id = str((data.get("bot") or {}).get("open_id") or "")
         return self._bot_open_id
 
-    async def _tenant_token(self) -> str:
-        if self._token is not None and self._token[1] > time.monotonic():
-            return self._token[0]
+    async def _fetch_token(self) -> tuple[str, float]:
         response = await self.http.post(
-            f"{self.settings.api_base.rstrip('/')}/open-apis/auth/v3/tenant_access_token/internal",
+            f"{self.config.api_base.rstrip('/')}/open-apis/auth/v3/tenant_access_token/internal",
             json={
-                "app_id": self.settings.app_id,
-                "app_secret": self.settings.app_secret.get_secret_value(),
+                "app_id": self.config.app_id,
+                "app_secret": self.config.app_secret.get_secret_value(),
             },
         )
         response.raise_for_status()
         answer = response.json()
         if answer.get("code") != 0:
             raise DeliveryFailed(f"tenant_access_token: {answer.get('msg')}")
-        expires = float(answer.get("expire", 7200)) - TOKEN_MARGIN_SECONDS
-        self._token = (str(answer["tenant_access_token"]), time.monotonic() + expires)
-        return self._token[0]
+        return str(answer["tenant_access_token"]), float(answer.get("expire", 7200))
 
     async def _call(
         self, method: str, path: str, body: dict[str, Any] | None, *, whole: bool = False
     ) -> dict[str, Any]:
-        token = await self._tenant_token()
+        token = await self._token.get()
         response = await self.http.request(
             method,
-            f"{self.settings.api_base.rstrip('/')}{path}",
+            f"{self.config.api_base.rstrip('/')}{path}",
             json=body,
             headers={"Authorization": f"Bearer {token}"},
         )
@@ -217,6 +207,6 @@ class FeishuAdapter(Adapter):
         if code in RATE_LIMITED:
             raise RateLimited(1.0)
         if code in TOKEN_EXPIRED:
-            self._token = None
+            self._token.forget()
             raise RuntimeError(f"{path}: the access token expired; retrying with a new one")
         raise DeliveryFailed(f"{path}: {code} {answer.get('msg')}")

@@ -64,31 +64,26 @@ class SlackConfig(ChannelConfig):
 
 
 @register
-class SlackAdapter(Adapter):
+class SlackAdapter(Adapter[SlackConfig]):
     platform = "slack"
     config_model = SlackConfig
     max_chars = 3000  # well under Slack's 40k: long walls of text read badly there
     min_interval_seconds = 1.0  # chat.postMessage: about one message a second per channel
 
-    def __init__(self, config: ChannelConfig, http: httpx.AsyncClient) -> None:
+    def __init__(self, config: SlackConfig, http: httpx.AsyncClient) -> None:
         super().__init__(config, http)
         self._bot_user: str | None = None
 
     @property
-    def settings(self) -> SlackConfig:
-        assert isinstance(self.config, SlackConfig)
-        return self.config
-
-    @property
     def uses_connection(self) -> bool:
-        return self.settings.mode == "socket"
+        return self.config.mode == "socket"
 
     @property
     def streams(self) -> bool:
-        return self.settings.stream_edits
+        return self.config.stream_edits
 
     async def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
-        secret = self.settings.signing_secret
+        secret = self.config.signing_secret
         stamp = request.headers.get("x-slack-request-timestamp", "")
         if secret is None or not stamp.isdigit():
             raise BadSignature("missing X-Slack-Request-Timestamp")
@@ -106,8 +101,8 @@ class SlackAdapter(Adapter):
 
     async def listen(self, sink: InboundSink, connected: Callable[[], None]) -> None:
         await self._me()
-        assert self.settings.app_token is not None
-        opened = await self._call("apps.connections.open", {}, self.settings.app_token)
+        assert self.config.app_token is not None
+        opened = await self._call("apps.connections.open", {}, self.config.app_token)
         async with connect(str(opened["url"]), open_timeout=20) as socket:
             async for frame in socket:
                 envelope = json.loads(frame)
@@ -172,9 +167,9 @@ class SlackAdapter(Adapter):
     async def _call(
         self, method: str, body: dict[str, Any], token: SecretStr | None = None
     ) -> dict[str, Any]:
-        bearer = (token or self.settings.bot_token).get_secret_value()
+        bearer = (token or self.config.bot_token).get_secret_value()
         response = await self.http.post(
-            f"{self.settings.api_base.rstrip('/')}/{method}",
+            f"{self.config.api_base.rstrip('/')}/{method}",
             json=body,
             headers={"Authorization": f"Bearer {bearer}"},
         )

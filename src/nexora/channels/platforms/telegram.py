@@ -50,31 +50,26 @@ class TelegramConfig(ChannelConfig):
 
 
 @register
-class TelegramAdapter(Adapter):
+class TelegramAdapter(Adapter[TelegramConfig]):
     platform = "telegram"
     config_model = TelegramConfig
     max_chars = 4096
     min_interval_seconds = 1.0  # Telegram's limit: about one message a second per chat
 
-    def __init__(self, config: ChannelConfig, http: httpx.AsyncClient) -> None:
+    def __init__(self, config: TelegramConfig, http: httpx.AsyncClient) -> None:
         super().__init__(config, http)
         self._me: dict[str, Any] | None = None
 
     @property
-    def settings(self) -> TelegramConfig:
-        assert isinstance(self.config, TelegramConfig)
-        return self.config
-
-    @property
     def uses_connection(self) -> bool:
-        return self.settings.mode == "polling"
+        return self.config.mode == "polling"
 
     @property
     def streams(self) -> bool:
-        return self.settings.stream_edits
+        return self.config.stream_edits
 
     async def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
-        secret = self.settings.webhook_secret
+        secret = self.config.webhook_secret
         if secret is None or not same(
             secret.get_secret_value(), request.headers.get(SECRET_HEADER)
         ):
@@ -91,7 +86,7 @@ class TelegramAdapter(Adapter):
         me = await self._bot()
         connected()
         offset: int | None = None
-        timeout = self.settings.poll_timeout
+        timeout = self.config.poll_timeout
         while True:
             params: dict[str, Any] = {"timeout": timeout, "allowed_updates": ["message"]}
             if offset is not None:
@@ -135,8 +130,8 @@ class TelegramAdapter(Adapter):
         return self._me
 
     async def _call(self, method: str, body: dict[str, Any], read_timeout: float = 20.0) -> Any:
-        token = self.settings.bot_token.get_secret_value()
-        url = f"{self.settings.api_base.rstrip('/')}/bot{token}/{method}"
+        token = self.config.bot_token.get_secret_value()
+        url = f"{self.config.api_base.rstrip('/')}/bot{token}/{method}"
         timeout = httpx.Timeout(20.0, read=read_timeout)
         response = await self.http.post(url, json=body, timeout=timeout)
         try:

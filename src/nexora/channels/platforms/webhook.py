@@ -54,18 +54,13 @@ def sign(secret: str, body: bytes) -> str:
 
 
 @register
-class WebhookAdapter(Adapter):
+class WebhookAdapter(Adapter[WebhookConfig]):
     platform = "webhook"
     config_model = WebhookConfig
     max_chars = 20_000
 
-    @property
-    def settings(self) -> WebhookConfig:
-        assert isinstance(self.config, WebhookConfig)
-        return self.config
-
     async def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
-        secret = self.settings.secret.get_secret_value()
+        secret = self.config.secret.get_secret_value()
         if not same(sign(secret, request.body), request.headers.get(SIGNATURE_HEADER)):
             raise BadSignature("X-Nexora-Signature does not match the body")
         try:
@@ -88,7 +83,7 @@ class WebhookAdapter(Adapter):
 
     @property
     def streams(self) -> bool:
-        return self.settings.stream_edits
+        return self.config.stream_edits
 
     async def send(self, message: Outbound) -> str | None:
         payload = _payload(message)
@@ -104,11 +99,11 @@ class WebhookAdapter(Adapter):
         body = json.dumps(payload, ensure_ascii=False).encode()
         headers = {
             "Content-Type": "application/json",
-            "X-Nexora-Signature": sign(self.settings.secret.get_secret_value(), body),
+            "X-Nexora-Signature": sign(self.config.secret.get_secret_value(), body),
         }
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
-        response = await self.http.post(self.settings.callback_url, content=body, headers=headers)
+        response = await self.http.post(self.config.callback_url, content=body, headers=headers)
         if response.status_code == 429:
             raise RateLimited(_retry_after(response.headers.get("retry-after")))
         if response.status_code >= 500:
