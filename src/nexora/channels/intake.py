@@ -269,13 +269,6 @@ class Intake:
 
     async def settle(self, inbox_id: str) -> bool:
         """Queues the answer of a message whose run has ended; True when it did."""
-        if self.before_settling is not None:
-            async with self.db.session() as db:
-                run_id = await db.scalar(
-                    select(ChannelInbox.run_id).where(ChannelInbox.id == inbox_id)
-                )
-            if run_id is not None:
-                await self.before_settling(run_id)
         async with self.db.session() as db:
             message = await db.get(ChannelInbox, inbox_id)
             if message is None or message.status != "running" or message.run_id is None:
@@ -289,6 +282,12 @@ class Intake:
                 return False
             if run.status not in TERMINAL:
                 return False
+            run_id = run.id
+        if self.before_settling is not None:
+            await self.before_settling(run_id)
+        async with self.db.session() as db:
+            run = await db.get(Run, run_id)
+            assert run is not None
             claimed = await db.execute(
                 update(ChannelInbox)
                 .where(ChannelInbox.id == inbox_id, ChannelInbox.status == "running")

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 DRAFT_MARK = " …"
 FINISH_WAIT_SECONDS = 10.0
+STOPS = TERMINAL_EVENTS | {EventType.TOOL_REQUIRES_APPROVAL}
 
 
 class Streamer:
@@ -94,8 +95,8 @@ class Streamer:
             with subscription:
                 while True:
                     event = await subscription.queue.get()
-                    if event is None or subscription.overflowed or event.type in TERMINAL_EVENTS:
-                        return
+                    if event is None or subscription.overflowed or event.type in STOPS:
+                        return  # ended, or parked for approval (a resumed run starts anew)
                     if event.type == EventType.TOOL_CALLED:
                         text = ""  # words before a tool call are not the answer
                     elif event.type == EventType.LLM_TOKEN:

@@ -39,6 +39,7 @@ def test_every_builtin_is_registered_under_its_stable_name() -> None:
             "web_search",
             "export_trace",
             "ask_agent",
+            "schedule_task",
         ]
     )
     for name, spec in BUILTIN_TOOLS.items():
