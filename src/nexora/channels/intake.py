@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -38,6 +39,7 @@ from nexora.storage.models import Channel, ChannelInbox, ChannelSession, Run
 log = logging.getLogger(__name__)
 
 CLAIM_SECONDS = 120
+LAST_EVENT_EVERY = 5.0  # seconds between two writes of a channel's last event time
 NOT_LINKED = (
     "You are not linked to a Nexora user yet. Create a pairing code in the Nexora console "
     "(Channels → Pair) and send it here as: pair <code>"
@@ -52,6 +54,7 @@ class Intake:
         self.outbox = outbox
         self.audit = audit
         self._tasks: set[asyncio.Task[None]] = set()
+        self._event_noted: dict[str, float] = {}
         # Waits for what must be done before a finished run's answer is queued (a stream).
         self.before_settling: Callable[[str], Awaitable[None]] | None = None
 
@@ -90,9 +93,15 @@ class Intake:
                 )
                 if getattr(stored, "rowcount", 0) == 1:
                     fresh.append(row_id)
-            await db.execute(
-                update(Channel).where(Channel.id == channel.id).values(last_event_at=now)
-            )
+            if time.monotonic() - self._event_noted.get(channel.id, -LAST_EVENT_EVERY) >= (
+                LAST_EVENT_EVERY
+            ):
+                # Health's "last event" is kept to the nearest few seconds: one more write per
+                # message would queue behind every other writer of a busy SQLite database.
+                self._event_noted[channel.id] = time.monotonic()
+                await db.execute(
+                    update(Channel).where(Channel.id == channel.id).values(last_event_at=now)
+                )
             await db.commit()
         for row_id in fresh:
             self._spawn(self.process(row_id))
