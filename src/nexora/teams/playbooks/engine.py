@@ -310,8 +310,6 @@ class PlaybookEngine:
         definition: PlaybookDef,
         executions: list[StageExecution],
     ) -> None:
-        if self.vault is not None:
-            await self.vault.write_manifest(session, run.org_id, run.id)
         lines = []
         for index, stage in enumerate(definition.stages):
             done = [e for e in executions if e.stage_index == index and e.status in DONE]
@@ -321,6 +319,10 @@ class PlaybookEngine:
         run.status, run.finished_at, run.error = "completed", utcnow(), None
         run.updated_at = utcnow()
         await session.commit()
+        # After the commit, which only one of two callers completing the run together wins
+        # (the other's is stale): the manifest is committed to the vault once.
+        if self.vault is not None:
+            await self.vault.write_manifest(session, run.org_id, run.id)
 
     async def _fail(self, playbook_run_id: str, error: str) -> None:
         async with self.db.session() as session:
