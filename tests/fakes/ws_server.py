@@ -18,6 +18,8 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 
 T = TypeVar("T")
 Frame = dict[str, Any]
+Encode = Callable[[Frame], str | bytes]
+Decode = Callable[[str | bytes], Frame]
 
 
 class LoopbackWebsocket:
@@ -58,15 +60,18 @@ class LoopbackWebsocket:
         connection: ServerConnection,
         received: Callable[[Frame], Awaitable[None]],
         last: Callable[[Frame], bool] = lambda frame: False,
+        encode: Encode = json.dumps,
+        decode: Decode = json.loads,
     ) -> None:
         """Sends queued frames (closing after one that is `last`) and hands each frame received
-        to `received`, until the connection closes."""
+        to `received`, until the connection closes. Frames are JSON unless `encode` and
+        `decode` say otherwise."""
         queue = self._queue
         assert queue is not None
 
         async def read() -> None:
             async for raw in connection:
-                await received(json.loads(raw))
+                await received(decode(raw))
 
         reader = asyncio.ensure_future(read())
         try:
@@ -77,7 +82,7 @@ class LoopbackWebsocket:
                     getter.cancel()
                     return
                 frame = getter.result()
-                await connection.send(json.dumps(frame))
+                await connection.send(encode(frame))
                 if last(frame):
                     await connection.close()
                     return

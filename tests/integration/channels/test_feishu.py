@@ -1,6 +1,8 @@
-"""Feishu against a fake open platform: encrypted, signed events verified and answered in the
-message's thread; the URL check answered; bad tokens and signatures refused; group messages
-answered only when the bot is mentioned; answers streamed into one updatable card."""
+"""Feishu against a fake open platform: over the long connection, events acknowledged in
+protobuf frames (split ones joined), pings sent, a dropped connection reconnected; by event
+subscription, encrypted, signed events verified and answered in the message's thread, the URL
+check answered, bad tokens and signatures refused; group messages answered only when the bot
+is mentioned; answers streamed into one updatable card."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from tests.fakes.feishu_platform import BOT_OPEN_ID, FakeFeishu
 from tests.fakes.openai_server import FakeOpenAIServer, Reply
+from tests.support.api import ok
 from tests.support.channels import create_channel, make_agent, map_user, wait_for
 
 APP_ID, APP_SECRET = "cli_test", "feishu-app-secret"
@@ -85,6 +88,7 @@ def _channel(admin: httpx.Client, feishu: FakeFeishu, stream: bool) -> dict[str,
         "encrypt_key": ENCRYPT_KEY,
         "api_base": feishu.url,
         "stream_edits": stream,
+        "mode": "webhook",
     }
     channel = create_channel(admin, "feishu", config, make_agent(admin))
     map_user(admin, channel["id"], "ou_ada")
@@ -144,3 +148,47 @@ def test_answers_stream_into_one_card(
     ((_, draft),) = feishu.sent()
     assert draft["msg_type"] == "interactive"
     assert updated == "om_1"  # the fake's id for the draft card
+
+
+def test_the_long_connection_acks_events_joins_split_ones_pings_and_reconnects(
+    admin: httpx.Client, llm: FakeOpenAIServer, feishu: FakeFeishu
+) -> None:
+    llm.default = Reply(text="已收到。")
+    feishu.ping_seconds = 1
+    config = {
+        "app_id": APP_ID,
+        "app_secret": APP_SECRET,
+        "api_base": feishu.url,
+        "stream_edits": False,
+    }
+    channel = create_channel(admin, "feishu", config, make_agent(admin))
+    map_user(admin, channel["id"], "ou_ada")
+    wait_for(lambda: feishu.connections or None, what="the long connection")
+
+    frame = feishu.push_event(_event("你好", "om_21"))
+    ((target, body),) = wait_for(lambda: feishu.sent() or None, what="the reply")
+    assert target == "om_21" and json.loads(body["content"]) == {"text": "已收到。"}
+    ack = feishu.acks()[frame]
+    assert json.loads(ack["payload"]) == {"code": 200}
+    assert ack["SeqID"] == 1 and ack["headers"]["trace_id"] == f"trace-{frame}"
+    assert int(ack["headers"]["biz_rt"]) >= 0
+    (ping, *_) = wait_for(lambda: feishu.pings() or None, what="a ping frame")
+    assert ping["method"] == 0 and ping["service"] == 33
+
+    # A long event arrives in three frames; it is answered once, and each part acknowledged
+    # only when the whole event is in.
+    split = feishu.push_event(_event("很长的消息" * 200, "om_22"), parts=3)
+    wait_for(lambda: len(feishu.sent()) == 2 or None, what="the split event's reply")
+    assert feishu.acks()[split]["headers"]["sum"] == "3"
+
+    # The network drops: the client connects again and the same event redelivered after the
+    # reconnect is not answered twice.
+    feishu.drop_connections()
+    wait_for(lambda: feishu.connections >= 2 or None, what="the reconnect", seconds=30)
+    feishu.push_event(_event("你好", "om_21"))
+    feishu.push_event(_event("还在吗", "om_23"))
+    wait_for(lambda: len(feishu.sent()) == 3 or None, what="the answer after reconnecting")
+    time.sleep(0.5)
+    assert [target for target, _ in feishu.sent()] == ["om_21", "om_22", "om_23"]
+    health = ok(admin.get(f"/api/channels/{channel['id']}/health"))
+    assert health["connected"] is True

@@ -1,25 +1,31 @@
-"""Feishu / Lark: event subscription over HTTP (verification token, and AES-256-CBC encrypted
-events signed with the encrypt key), replies through the IM API in the message's thread, and
-answers streamed into an updatable message card.
+"""Feishu / Lark: the long connection (the default: a protobuf-framed websocket Feishu hands
+us, no public URL) or event subscription over HTTP (verification token, and AES-256-CBC
+encrypted events signed with the encrypt key); replies through the IM API in the message's
+thread, and answers streamed into an updatable message card.
 
-Plain HTTP rather than `lark-oapi`: the SDK's event dispatcher and its long-connection client
-own their own request handling and loop; here events map straight into the channel pipeline.
-Feishu's long-connection mode (a protobuf-framed websocket) is not supported: use event
-subscription, which needs the inbound URL to be reachable from Feishu.
+Plain HTTP and `websockets` rather than `lark-oapi`: the SDK's long-connection client runs its
+own event loop and blocking HTTP, and its dispatcher owns request handling; here events map
+straight into the channel pipeline.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
+import logging
 import re
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, Literal
+from urllib.parse import parse_qs, urlparse
 
 import httpx
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from pydantic import Field, SecretStr
+from websockets.asyncio.client import ClientConnection, connect
 
 from nexora.channels.base import (
     Adapter,
@@ -27,14 +33,18 @@ from nexora.channels.base import (
     ChannelConfig,
     DeliveryFailed,
     Inbound,
+    InboundSink,
     Outbound,
     RateLimited,
     WebhookRequest,
     WebhookResult,
     register,
 )
+from nexora.channels.platforms.feishu_frames import CONTROL, DATA, Frame, Reassembly, ping
 from nexora.channels.signatures import same
 from nexora.channels.tokens import CachedToken
+
+log = logging.getLogger(__name__)
 
 RATE_LIMITED = {99991400, 230020}
 TOKEN_EXPIRED = {99991663, 99991661, 99991668}
@@ -43,6 +53,7 @@ TOKEN_EXPIRED = {99991663, 99991661, 99991668}
 class FeishuConfig(ChannelConfig):
     app_id: str = Field(min_length=1, max_length=64)
     app_secret: SecretStr = Field(min_length=1)
+    mode: Literal["websocket", "webhook"] = "websocket"
     verification_token: SecretStr | None = None
     encrypt_key: SecretStr | None = None
     api_base: str = Field(default="https://open.feishu.cn", pattern=r"^https?://")
@@ -74,6 +85,70 @@ class FeishuAdapter(Adapter[FeishuConfig]):
     @property
     def streams(self) -> bool:
         return self.config.stream_edits
+
+    @property
+    def uses_connection(self) -> bool:
+        return self.config.mode == "websocket"
+
+    async def listen(self, sink: InboundSink, connected: Callable[[], None]) -> None:
+        url, ping_seconds = await self._endpoint()
+        service = int(parse_qs(urlparse(url).query).get("service_id", ["0"])[0])
+        async with connect(url, open_timeout=20) as socket:
+            connected()
+            pinger = _Pinger(socket, service, ping_seconds)
+            pinging = asyncio.create_task(pinger.run())
+            try:
+                await self._receive(socket, sink, pinger)
+            finally:
+                pinging.cancel()
+
+    async def _receive(self, socket: ClientConnection, sink: InboundSink, pinger: _Pinger) -> None:
+        parts = Reassembly()
+        async for raw in socket:
+            if not isinstance(raw, bytes):
+                continue
+            frame = Frame.decode(raw)
+            if frame.method == CONTROL:
+                if frame.type == "pong" and frame.payload:
+                    pinger.configure(json.loads(frame.payload))
+                continue
+            if frame.method != DATA or frame.type != "event":
+                continue  # card callbacks are not used
+            payload = parts.add(frame)
+            if payload is None:
+                continue  # more parts to come
+            started = time.monotonic()
+            try:
+                event = json.loads(payload)
+            except ValueError:
+                log.warning("feishu: event %s is not JSON; acknowledged and dropped", frame.headers)
+                event = {}
+            found = await self._inbound(event)
+            if found is not None:
+                await sink(found)  # stored before the ack, so none is lost
+            elapsed = str(int((time.monotonic() - started) * 1000))
+            answer = json.dumps({"code": 200}).encode()
+            await socket.send(frame.answer(answer, biz_rt=elapsed).encode())
+
+    async def _endpoint(self) -> tuple[str, float]:
+        """Asks Feishu where to connect; its answer also sets how often to ping."""
+        response = await self.http.post(
+            f"{self.config.api_base.rstrip('/')}/callback/ws/endpoint",
+            json={
+                "AppID": self.config.app_id,
+                "AppSecret": self.config.app_secret.get_secret_value(),
+            },
+            headers={"locale": "zh"},
+        )
+        response.raise_for_status()
+        answer = response.json()
+        if answer.get("code") != 0:
+            raise DeliveryFailed(
+                f"long connection endpoint: {answer.get('code')} {answer.get('msg')}"
+            )
+        data = answer.get("data") or {}
+        settings = data.get("ClientConfig") or {}
+        return str(data["URL"]), float(settings.get("PingInterval") or 120)
 
     async def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
         payload = json.loads(request.body or b"{}")
@@ -210,3 +285,22 @@ class FeishuAdapter(Adapter[FeishuConfig]):
             self._token.forget()
             raise RuntimeError(f"{path}: the access token expired; retrying with a new one")
         raise DeliveryFailed(f"{path}: {code} {answer.get('msg')}")
+
+
+class _Pinger:
+    """Feishu expects an application-level ping frame every `PingInterval` seconds; a pong may
+    carry a new interval."""
+
+    def __init__(self, socket: ClientConnection, service: int, seconds: float) -> None:
+        self._socket = socket
+        self._service = service
+        self.seconds = seconds
+
+    def configure(self, settings: dict[str, Any]) -> None:
+        if settings.get("PingInterval"):
+            self.seconds = float(settings["PingInterval"])
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.seconds)
+            await self._socket.send(ping(self._service).encode())
