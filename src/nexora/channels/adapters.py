@@ -1,5 +1,6 @@
 """Live adapters built from channel rows: config validated, credentials read from the secret
-store, one shared HTTP client; rebuilt when the channel changes or is restarted."""
+store, one shared HTTP client; rebuilt when the channel changes, is restarted or one of its
+credentials is rotated."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ class Adapters:
     def __init__(self, secret_store: SecretStore) -> None:
         self.secret_store = secret_store
         self._http: httpx.AsyncClient | None = None
-        self._live: dict[str, tuple[int, AnyAdapter]] = {}
+        self._live: dict[str, tuple[tuple[int, str], AnyAdapter]] = {}
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -49,11 +50,13 @@ class Adapters:
 
     async def for_channel(self, db: AsyncSession, channel: Channel) -> AnyAdapter:
         # Runtime writes (health, leases) touch updated_at; only changes bump the generation.
-        version = channel.generation
+        # A rotated credential rebuilds the adapter too, in every process, with no restart.
+        names = dict(channel.secrets)
+        stamp = await self.secret_store.fingerprint(db, channel.org_id, names.values())
+        version = (channel.generation, stamp)
         live = self._live.get(channel.id)
         if live is not None and live[0] == version:
             return live[1]
-        names = dict(channel.secrets)
         values = await self.secret_store.resolve_many(db, channel.org_id, names.values())
         config = dict(channel.config)
         for field_name, secret_name in names.items():

@@ -33,7 +33,7 @@ LEASE_SECONDS = 30
 @dataclass
 class _Held:
     task: asyncio.Task[None]
-    version: int  # the channel's generation: bumped by every change and restart
+    adapter: AnyAdapter  # a new one after every change, restart or credential rotation
 
 
 class Connections:
@@ -117,15 +117,14 @@ class Connections:
             if not await self._lease(channel_id):
                 await self._drop(channel_id)  # another process holds it now
                 continue
-            version = channel.generation
             held = self._held.get(channel_id)
-            if held is not None and held.version == version and not held.task.done():
+            if held is not None and held.adapter is adapter and not held.task.done():
                 continue
             await self._drop(channel_id)
             task = asyncio.get_running_loop().create_task(
                 self._hold(channel, adapter), name=f"channel-{channel_id}"
             )
-            self._held[channel_id] = _Held(task, version)
+            self._held[channel_id] = _Held(task, adapter)
 
     async def _lease(self, channel_id: str) -> bool:
         now = utcnow()

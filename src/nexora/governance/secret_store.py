@@ -9,6 +9,7 @@ or another member's secrets. Values leave this module only through `resolve` (fo
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Iterable
@@ -179,6 +180,23 @@ class SecretStore:
         For callers that need a set of secrets at once, e.g. an MCP server's environment."""
         found = await self.resolve_scoped(db, org_id, names, user_id)
         return {name: secret.value for name, secret in found.items()}
+
+    async def fingerprint(self, db: AsyncSession, org_id: str, names: Iterable[str]) -> str:
+        """Changes whenever one of the org's secrets `names` is set, replaced or deleted (every
+        write encrypts afresh), without decrypting anything: for callers that cache what they
+        built from the values."""
+        wanted = sorted(set(names))
+        if not wanted:
+            return ""
+        rows = await db.execute(
+            select(Secret.name, Secret.ciphertext).where(
+                Secret.org_id == org_id, Secret.name.in_(wanted), Secret.user_id.is_(None)
+            )
+        )
+        digest = hashlib.sha256()
+        for name, ciphertext in sorted((name, ciphertext) for name, ciphertext in rows):
+            digest.update(name.encode() + b"\0" + ciphertext)
+        return digest.hexdigest()
 
     async def resolve_scoped(
         self, db: AsyncSession, org_id: str, names: Iterable[str], user_id: str | None = None

@@ -206,3 +206,24 @@ def test_channels_are_validated_and_kept_to_their_org(
     assert renamed["name"] == "renamed" and renamed["credentials"] == {"secret": True}
     assert admin.delete(f"/api/channels/{channel['id']}").status_code == 204
     assert admin.get(f"/api/channels/{channel['id']}").status_code == 404
+
+
+def test_a_rotated_credential_takes_effect_without_a_restart(
+    admin: httpx.Client, llm: FakeOpenAIServer, receiver: LoopbackSite
+) -> None:
+    llm.reply_text("Rotated.")
+    ok(admin.put("/api/admin/secrets/hook-secret", json={"value": "old-secret-value"}))
+    config = {"secret": "secret:hook-secret", "callback_url": receiver.url("/hook")}
+    channel = create_channel(admin, "webhook", config, make_agent(admin))
+    map_user(admin, channel["id"], "u-42")
+    message = {"message_id": "m-1", "user_id": "u-42", "text": "hi"}
+    assert signed_post(channel["inbound_url"], message, "old-secret-value").status_code == 200
+
+    ok(admin.put("/api/admin/secrets/hook-secret", json={"value": "new-secret-value"}))
+    second = {**message, "message_id": "m-2"}
+    assert signed_post(channel["inbound_url"], second, "old-secret-value").status_code == 401
+    assert signed_post(channel["inbound_url"], second, "new-secret-value").status_code == 200
+    wait_for(lambda: len(_replies(receiver)) == 2 or None, what="both replies")
+    signature = _replies(receiver)[1].headers["x-nexora-signature"]
+    body = _replies(receiver)[1].body
+    assert signature == "sha256=" + hmac.new(b"new-secret-value", body, "sha256").hexdigest()
