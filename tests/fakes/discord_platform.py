@@ -1,6 +1,8 @@
 """A fake Discord on loopback: REST (`/gateway/bot`, create and edit channel messages) and a
 gateway websocket speaking its opcodes — hello, identify, READY, heartbeats acknowledged (or
-not, to make a zombie connection), MESSAGE_CREATE dispatches."""
+not, to make a zombie connection), MESSAGE_CREATE dispatches, and RESUME: dispatches of an
+outage are replayed to a resumed session (then RESUMED), lost to a new one, and a session
+the fake invalidated is refused with INVALID_SESSION."""
 
 from __future__ import annotations
 
@@ -27,6 +29,10 @@ class FakeDiscord(ServedFake):
     heartbeat_ms: int = 45_000
     ack_heartbeats: bool = True
     identifies: list[dict[str, Any]] = field(default_factory=list)
+    resumes: list[dict[str, Any]] = field(default_factory=list)
+    session_valid: bool = True
+    outage: bool = False  # connections are dropped and refused; dispatches wait for a resume
+    missed: list[dict[str, Any]] = field(default_factory=list)
     heartbeats: int = 0
     created: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     edited: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -72,12 +78,23 @@ class FakeDiscord(ServedFake):
         }
         if guild:
             message["guild_id"] = "g-1"
-        self._socket.push({"op": 0, "t": "MESSAGE_CREATE", "d": message})
+        frame = {"op": 0, "t": "MESSAGE_CREATE", "s": next(self._seq), "d": message}
+        if self.outage:
+            self.missed.append(frame)
+        else:
+            self._socket.push(frame)
 
     def drop(self) -> None:
         self._socket.drop_all()
 
+    def start_outage(self) -> None:
+        self.outage = True
+        self.drop()
+
     async def _session(self, connection: ServerConnection) -> None:
+        if self.outage:
+            await connection.close(1011, "outage")
+            return
         await connection.send(
             json.dumps({"op": 10, "d": {"heartbeat_interval": self.heartbeat_ms}})
         )
@@ -85,10 +102,28 @@ class FakeDiscord(ServedFake):
         async def received(frame: dict[str, Any]) -> None:
             if frame["op"] == 2:
                 self.identifies.append(frame["d"])
-                ready = {"v": 10, "user": {"id": BOT_ID, "bot": True}, "session_id": "s-1"}
+                self.missed.clear()  # a new session never sees what happened before it
+                self.session_valid = True
+                ready = {
+                    "v": 10,
+                    "user": {"id": BOT_ID, "bot": True},
+                    "session_id": "s-1",
+                    "resume_gateway_url": self._socket.url,
+                }
                 await connection.send(
                     json.dumps({"op": 0, "t": "READY", "s": next(self._seq), "d": ready})
                 )
+            elif frame["op"] == 6:
+                self.resumes.append(frame["d"])
+                valid = frame["d"]["token"] == self.token and frame["d"]["session_id"] == "s-1"
+                if not (valid and self.session_valid):
+                    await connection.send(json.dumps({"op": 9, "d": False}))
+                    return
+                for missed in [m for m in self.missed if m["s"] > frame["d"]["seq"]]:
+                    await connection.send(json.dumps(missed))
+                self.missed.clear()
+                resumed = {"op": 0, "t": "RESUMED", "s": next(self._seq), "d": {}}
+                await connection.send(json.dumps(resumed))
             elif frame["op"] == 1:
                 self.heartbeats += 1
                 if self.ack_heartbeats:

@@ -1,10 +1,10 @@
 """Discord against a fake gateway and REST API: identify with the configured intents, answer
-direct messages and mentions as replies, ignore other guild chatter, and reconnect after a
-dropped connection or a gateway that stops acknowledging heartbeats."""
+direct messages and mentions as replies, ignore other guild chatter; after a dropped connection
+or a gateway that stops acknowledging heartbeats, resume the session so messages of the outage
+are answered, and identify afresh when the session cannot be resumed."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -48,15 +48,27 @@ def test_messages_are_answered_as_replies_and_the_gateway_reconnects(
     assert "<@" not in str(llm.chat_requests[0].body)
     wait_for(lambda: discord.heartbeats >= 2 or None, what="heartbeats")
 
-    discord.drop()
-    wait_for(lambda: len(discord.identifies) >= 2 or None, what="a new identify")
+    # The network fails; a message sent meanwhile is replayed when the session resumes.
+    discord.start_outage()
     discord.push_message("and now?", "m-102")
-    wait_for(lambda: len(discord.created) == 2 or None, what="the reply after reconnecting")
+    discord.outage = False
+    (resume, *_) = wait_for(lambda: discord.resumes or None, what="a resume", seconds=30)
+    assert resume["session_id"] == "s-1" and resume["token"] == TOKEN
+    assert isinstance(resume["seq"], int) and resume["seq"] >= 2
+    wait_for(lambda: len(discord.created) == 2 or None, what="the reply to the missed message")
+    assert discord.created[1][1]["message_reference"]["message_id"] == "m-102"
+    assert len(discord.identifies) == 1
 
-    # A gateway that stops acknowledging heartbeats is a dead connection: dropped, reopened.
+    # A gateway that stops acknowledging heartbeats is a dead connection: dropped, resumed.
     discord.ack_heartbeats = False
-    wait_for(lambda: len(discord.identifies) >= 3 or None, what="a reconnect from a zombie")
+    wait_for(lambda: len(discord.resumes) >= 2 or None, what="a reconnect from a zombie")
     health = ok(admin.get(f"/api/channels/{channel['id']}/health"))
     assert "heartbeat" in (health["last_error"] or "")
     discord.ack_heartbeats = True
-    time.sleep(0.2)
+
+    # A session the gateway no longer knows is not resumed: the channel identifies afresh.
+    discord.session_valid = False
+    discord.drop()
+    wait_for(lambda: len(discord.identifies) == 2 or None, what="a new identify", seconds=30)
+    discord.push_message("still there?", "m-103")
+    wait_for(lambda: len(discord.created) == 3 or None, what="the reply in the new session")

@@ -3,7 +3,8 @@ replying through the REST API as replies to the message, edited in place as they
 
 Plain HTTP and `websockets` rather than `discord.py`: that library is a whole client with its
 own cache, event loop ownership and fixed endpoints; the gateway needs a few opcodes here.
-A dropped connection identifies afresh (no RESUME): messages sent meanwhile are not replayed.
+A dropped connection resumes its session where the gateway allows it, so messages sent while
+it was down are replayed; otherwise it identifies afresh.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ import contextlib
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from pydantic import Field, SecretStr
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from nexora.channels.base import (
     Adapter,
@@ -30,15 +34,19 @@ from nexora.channels.base import (
 )
 
 GUILD_MESSAGES, DIRECT_MESSAGES, MESSAGE_CONTENT = 1 << 9, 1 << 12, 1 << 15
-HELLO, HEARTBEAT, IDENTIFY, RECONNECT, INVALID_SESSION, HEARTBEAT_ACK, DISPATCH = (
+HELLO, HEARTBEAT, IDENTIFY, RESUME, RECONNECT, INVALID_SESSION, HEARTBEAT_ACK, DISPATCH = (
     10,
     1,
     2,
+    6,
     7,
     9,
     11,
     0,
 )
+# Close codes after which the session cannot be resumed (bad token, sequence or intents, or the
+# session timed out): the next connection identifies.
+NOT_RESUMABLE = {4004, 4007, 4009, 4010, 4011, 4012, 4013, 4014}
 
 
 class DiscordConfig(ChannelConfig):
@@ -52,12 +60,31 @@ class ZombieConnection(Exception):
     """The gateway stopped acknowledging heartbeats: the connection is dead though open."""
 
 
+@dataclass
+class _Session:
+    """What survives a dropped connection: the gateway session to resume and where."""
+
+    session_id: str = ""
+    resume_url: str = ""
+    seq: int | None = None
+    me: str = ""
+    acked: bool = True
+
+    @property
+    def resumable(self) -> bool:
+        return bool(self.session_id and self.resume_url)
+
+
 @register
 class DiscordAdapter(Adapter[DiscordConfig]):
     platform = "discord"
     config_model = DiscordConfig
     max_chars = 2000
     min_interval_seconds = 0.25  # 5 messages per 5 s per channel, Discord's usual bucket
+
+    def __init__(self, config: DiscordConfig, http: httpx.AsyncClient) -> None:
+        super().__init__(config, http)
+        self._session = _Session()
 
     @property
     def uses_connection(self) -> bool:
@@ -71,26 +98,50 @@ class DiscordAdapter(Adapter[DiscordConfig]):
         return {"Authorization": f"Bot {self.config.bot_token.get_secret_value()}"}
 
     async def listen(self, sink: InboundSink, connected: Callable[[], None]) -> None:
-        response = await self.http.get(
-            f"{self.config.api_base.rstrip('/')}/gateway/bot", headers=self._auth()
-        )
-        response.raise_for_status()
-        url = f"{response.json()['url'].rstrip('/')}/?v=10&encoding=json"
-        async with connect(url, open_timeout=20, max_size=2**22) as socket:
-            hello = json.loads(await socket.recv())
-            if hello.get("op") != HELLO:
-                raise RuntimeError("the gateway did not say hello")
-            state = {"seq": None, "acked": True, "me": ""}
-            beat = asyncio.ensure_future(
-                _heartbeat(socket, hello["d"]["heartbeat_interval"] / 1000, state)
+        session = self._session
+        if session.resumable:
+            base = session.resume_url
+        else:
+            response = await self.http.get(
+                f"{self.config.api_base.rstrip('/')}/gateway/bot", headers=self._auth()
             )
-            try:
+            response.raise_for_status()
+            base = response.json()["url"]
+        url = f"{base.rstrip('/')}/?v=10&encoding=json"
+        try:
+            async with connect(url, open_timeout=20, max_size=2**22) as socket:
+                await self._connected(socket, session, sink, connected)
+        except ConnectionClosed as closed:
+            if closed.rcvd is not None and closed.rcvd.code in NOT_RESUMABLE:
+                self._session = _Session()
+            raise
+
+    async def _connected(
+        self,
+        socket: ClientConnection,
+        session: _Session,
+        sink: InboundSink,
+        connected: Callable[[], None],
+    ) -> None:
+        hello = json.loads(await socket.recv())
+        if hello.get("op") != HELLO:
+            raise RuntimeError("the gateway did not say hello")
+        session.acked = True
+        beat = asyncio.ensure_future(
+            _heartbeat(socket, hello["d"]["heartbeat_interval"] / 1000, session)
+        )
+        try:
+            if session.resumable:
+                token = self.config.bot_token.get_secret_value()
+                resume = {"token": token, "session_id": session.session_id, "seq": session.seq}
+                await socket.send(json.dumps({"op": RESUME, "d": resume}))
+            else:
                 await socket.send(json.dumps({"op": IDENTIFY, "d": self._identity()}))
-                await self._dispatches(socket, state, sink, connected, beat)
-            finally:
-                beat.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await beat
+            await self._dispatches(socket, session, sink, connected, beat)
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await beat
 
     def _identity(self) -> dict[str, Any]:
         return {
@@ -102,7 +153,7 @@ class DiscordAdapter(Adapter[DiscordConfig]):
     async def _dispatches(
         self,
         socket: ClientConnection,
-        state: dict[str, Any],
+        session: _Session,
         sink: InboundSink,
         connected: Callable[[], None],
         beat: asyncio.Future[None],
@@ -120,20 +171,29 @@ class DiscordAdapter(Adapter[DiscordConfig]):
                 frame = json.loads(reader.result())
             except StopAsyncIteration:
                 raise ConnectionError("the gateway closed the connection") from None
-            op = frame.get("op")
+            op, kind = frame.get("op"), frame.get("t")
             if frame.get("s") is not None:
-                state["seq"] = frame["s"]
+                session.seq = frame["s"]
             if op == HEARTBEAT_ACK:
-                state["acked"] = True
+                session.acked = True
             elif op == HEARTBEAT:
-                await socket.send(json.dumps({"op": HEARTBEAT, "d": state["seq"]}))
-            elif op in (RECONNECT, INVALID_SESSION):
-                return  # the pipeline connects and identifies again
-            elif op == DISPATCH and frame.get("t") == "READY":
-                state["me"] = str(frame["d"]["user"]["id"])
+                await socket.send(json.dumps({"op": HEARTBEAT, "d": session.seq}))
+            elif op == RECONNECT:
+                return  # the gateway asks us to reconnect; the session resumes
+            elif op == INVALID_SESSION:
+                if not frame.get("d"):
+                    self._session = _Session()  # not resumable: the next connection identifies
+                return
+            elif op == DISPATCH and kind == "READY":
+                ready = frame["d"]
+                session.me = str(ready["user"]["id"])
+                session.session_id = str(ready.get("session_id") or "")
+                session.resume_url = str(ready.get("resume_gateway_url") or "")
                 connected()
-            elif op == DISPATCH and frame.get("t") == "MESSAGE_CREATE":
-                found = _inbound(frame["d"], state["me"])
+            elif op == DISPATCH and kind == "RESUMED":
+                connected()
+            elif op == DISPATCH and kind == "MESSAGE_CREATE":
+                found = _inbound(frame["d"], session.me)
                 if found is not None:
                     await sink(found)
 
@@ -164,13 +224,13 @@ class DiscordAdapter(Adapter[DiscordConfig]):
         return answer
 
 
-async def _heartbeat(socket: ClientConnection, interval: float, state: dict[str, Any]) -> None:
+async def _heartbeat(socket: ClientConnection, interval: float, session: _Session) -> None:
     while True:
         await asyncio.sleep(interval)
-        if not state["acked"]:  # leaving closes the connection
+        if not session.acked:  # leaving closes the connection
             raise ZombieConnection("no heartbeat acknowledgement from the gateway")
-        state["acked"] = False
-        await socket.send(json.dumps({"op": HEARTBEAT, "d": state["seq"]}))
+        session.acked = False
+        await socket.send(json.dumps({"op": HEARTBEAT, "d": session.seq}))
 
 
 def _inbound(message: dict[str, Any], me: str) -> Inbound | None:
