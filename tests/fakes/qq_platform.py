@@ -1,6 +1,7 @@
 """A fake QQ bot platform on loopback: app access tokens, `/gateway`, the gateway websocket
-(hello, identify, READY, heartbeat acks, message dispatches) and the passive-reply endpoints
-for one-to-one chats, groups and guild channels."""
+(hello, identify, READY, message dispatches; RESUME replays the dispatches of an outage, then
+RESUMED, or refuses a session the fake forgot with INVALID_SESSION) and the passive-reply
+endpoints for one-to-one chats, groups and guild channels."""
 
 from __future__ import annotations
 
@@ -26,7 +27,12 @@ class FakeQQ(ServedFake):
     app_secret: str
     replies: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     identifies: list[dict[str, Any]] = field(default_factory=list)
+    resumes: list[dict[str, Any]] = field(default_factory=list)
+    session_valid: bool = True
+    outage: bool = False  # connections are closed and refused; dispatches wait for a resume
+    open_sockets: int = 0
     _events: list[dict[str, Any]] = field(default_factory=list)
+    _sent: list[dict[str, Any]] = field(default_factory=list)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def routes(self) -> list[BaseRoute]:
@@ -39,7 +45,10 @@ class FakeQQ(ServedFake):
         ]
 
     def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        self._events.append({"op": 0, "t": event, "d": data})
+        self._events.append({"op": 0, "t": event, "s": next(self._seq), "d": data})
+
+    def forget_session(self) -> None:
+        self.session_valid = False
 
     async def _token(self, request: Request) -> JSONResponse:
         body = await request.json()
@@ -65,19 +74,45 @@ class FakeQQ(ServedFake):
         return JSONResponse({"id": f"reply-{len(self.replies)}", "timestamp": 1_763_800_000})
 
     async def _socket(self, websocket: WebSocket) -> None:
-        await websocket.accept()
-        await websocket.send_text(json.dumps({"op": 10, "d": {"heartbeat_interval": 45_000}}))
-        identify = json.loads(await websocket.receive_text())
-        self.identifies.append(identify["d"])
-        ready = {"version": 1, "session_id": "s-1", "user": {"id": "bot-1", "bot": True}}
-        await websocket.send_text(
-            json.dumps({"op": 0, "t": "READY", "s": next(self._seq), "d": ready})
-        )
+        self.open_sockets += 1
         try:
-            while True:
-                while self._events:
-                    event = {**self._events.pop(0), "s": next(self._seq)}
+            await self._session(websocket)
+        finally:
+            self.open_sockets -= 1
+
+    async def _session(self, websocket: WebSocket) -> None:
+        await websocket.accept()
+        if self.outage:
+            await websocket.close(1011)
+            return
+        await websocket.send_text(json.dumps({"op": 10, "d": {"heartbeat_interval": 45_000}}))
+        first = json.loads(await websocket.receive_text())
+        if first["op"] == 6:
+            self.resumes.append(first["d"])
+            if not self.session_valid or first["d"]["session_id"] != "s-1":
+                await websocket.send_text(json.dumps({"op": 9, "d": False}))
+                await websocket.close()
+                return
+            # What was sent on the lost connection after the client's last sequence comes again.
+            for event in [e for e in self._sent if e["s"] > (first["d"]["seq"] or 0)]:
+                await websocket.send_text(json.dumps(event))
+            resumed = {"op": 0, "t": "RESUMED", "s": next(self._seq), "d": ""}
+            await websocket.send_text(json.dumps(resumed))
+        else:
+            self.identifies.append(first["d"])
+            self.session_valid = True
+            self._events.clear()  # a new session never sees what happened before it
+            ready = {"version": 1, "session_id": "s-1", "user": {"id": "bot-1", "bot": True}}
+            await websocket.send_text(
+                json.dumps({"op": 0, "t": "READY", "s": next(self._seq), "d": ready})
+            )
+        try:
+            while not self.outage:
+                while self._events and not self.outage:
+                    event = self._events.pop(0)
+                    self._sent.append(event)
                     await websocket.send_text(json.dumps(event))
                 await asyncio.sleep(0.05)
+            await websocket.close(1011)
         except (WebSocketDisconnect, RuntimeError):
             return

@@ -1,4 +1,5 @@
-"""QQ against a fake bot platform: the gateway identified with the app's token and intents,
+"""QQ against a fake bot platform: the gateway identified with the app's token and intents
+(and resumed after a dropped connection, or identified afresh when the session is gone),
 one-to-one and group @-messages answered as passive replies, and HTTP callbacks validated and
 verified with the Ed25519 key derived from the app secret."""
 
@@ -97,3 +98,37 @@ def test_callbacks_are_validated_and_verified(
     assert acked.json() == {"op": 12}
     ((path, reply),) = wait_for(lambda: qq.replies or None, what="the reply")
     assert path == "/v2/users/user-openid-1/messages" and reply["content"] == "收到。"
+
+
+def _message(message_id: str, text: str) -> dict[str, Any]:
+    return {"id": message_id, "author": {"user_openid": "user-openid-1"}, "content": text}
+
+
+def test_a_dropped_gateway_connection_resumes_and_answers_what_was_missed(
+    admin: httpx.Client, llm: FakeOpenAIServer, qq: FakeQQ
+) -> None:
+    llm.default = Reply(text="在。")
+    _channel(admin, qq)
+    wait_for(lambda: qq.identifies or None, what="identify")
+    qq.dispatch("C2C_MESSAGE_CREATE", _message("msg-1", "在吗"))
+    wait_for(lambda: qq.replies or None, what="the first reply")
+
+    qq.outage = True
+    wait_for(lambda: qq.open_sockets == 0 or None, what="the outage")
+    qq.dispatch("C2C_MESSAGE_CREATE", _message("msg-2", "还在吗"))
+    qq.outage = False
+    (resume, *_) = wait_for(lambda: qq.resumes or None, what="a resume", seconds=30)
+    assert resume["session_id"] == "s-1" and resume["token"] == "QQBot qq-access-token"
+    assert isinstance(resume["seq"], int) and resume["seq"] >= 2
+    wait_for(lambda: len(qq.replies) == 2 or None, what="the reply to the missed message")
+    assert qq.replies[1][1]["msg_id"] == "msg-2"
+    assert len(qq.identifies) == 1
+
+    # A session the gateway forgot is refused; the channel identifies afresh.
+    qq.forget_session()
+    qq.outage = True
+    wait_for(lambda: qq.open_sockets == 0 or None, what="the second outage")
+    qq.outage = False
+    wait_for(lambda: len(qq.identifies) == 2 or None, what="a new identify", seconds=30)
+    qq.dispatch("C2C_MESSAGE_CREATE", _message("msg-3", "新会话"))
+    wait_for(lambda: len(qq.replies) == 3 or None, what="the reply in the new session")

@@ -3,7 +3,9 @@ callbacks signed with Ed25519 (a key derived from the app secret), answering one
 group @-messages and guild channel @-messages as passive replies to the message.
 
 Plain HTTP and `websockets`: the official `qq-botpy` SDK runs its own client loop and fixed
-endpoints; the gateway and callbacks are a few JSON opcodes, mapped here directly.
+endpoints; the gateway and callbacks are a few JSON opcodes, mapped here directly. A dropped
+connection resumes its session, so events of the outage are replayed; a session the gateway
+refuses is identified afresh.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import Field, SecretStr
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from nexora.channels.base import (
     Adapter,
@@ -37,16 +40,19 @@ from nexora.channels.base import (
 from nexora.channels.tokens import CachedToken
 
 GROUP_AND_C2C, PUBLIC_GUILD_MESSAGES = 1 << 25, 1 << 30
-DISPATCH, HEARTBEAT, IDENTIFY, RECONNECT, INVALID_SESSION, HELLO, HEARTBEAT_ACK = (
+DISPATCH, HEARTBEAT, IDENTIFY, RESUME, RECONNECT, INVALID_SESSION, HELLO, HEARTBEAT_ACK = (
     0,
     1,
     2,
+    6,
     7,
     9,
     10,
     11,
 )
 CALLBACK_ACK, VALIDATION = 12, 13
+# Close codes after which the session cannot be resumed (bad token, session id or sequence).
+NOT_RESUMABLE = {4004, 4006, 4007}
 EVENTS = ("C2C_MESSAGE_CREATE", "GROUP_AT_MESSAGE_CREATE", "AT_MESSAGE_CREATE")
 
 
@@ -79,6 +85,9 @@ class QQAdapter(Adapter[QQConfig]):
     def __init__(self, config: QQConfig, http: httpx.AsyncClient) -> None:
         super().__init__(config, http)
         self._token = CachedToken(self._fetch_token)
+        # The gateway session, kept across connections so a reconnect resumes it.
+        self._session_id = ""
+        self._seq: int | None = None
 
     @property
     def uses_connection(self) -> bool:
@@ -108,38 +117,70 @@ class QQAdapter(Adapter[QQConfig]):
             f"{self.config.api_base.rstrip('/')}/gateway", headers=self._headers(token)
         )
         response.raise_for_status()
-        async with connect(str(response.json()["url"]), open_timeout=20) as socket:
-            hello = json.loads(await socket.recv())
-            if hello.get("op") != HELLO:
-                raise RuntimeError("the gateway did not say hello")
-            state: dict[str, Any] = {"seq": None}
-            beat = asyncio.ensure_future(
-                _heartbeat(socket, hello["d"]["heartbeat_interval"] / 1000, state)
-            )
-            try:
+        try:
+            async with connect(str(response.json()["url"]), open_timeout=20) as socket:
+                await self._connected(socket, token, sink, connected)
+        except ConnectionClosed as closed:
+            if closed.rcvd is not None and closed.rcvd.code in NOT_RESUMABLE:
+                self._session_id, self._seq = "", None
+            raise
+
+    async def _connected(
+        self,
+        socket: ClientConnection,
+        token: str,
+        sink: InboundSink,
+        connected: Callable[[], None],
+    ) -> None:
+        hello = json.loads(await socket.recv())
+        if hello.get("op") != HELLO:
+            raise RuntimeError("the gateway did not say hello")
+        beat = asyncio.ensure_future(
+            _heartbeat(socket, hello["d"]["heartbeat_interval"] / 1000, lambda: self._seq)
+        )
+        try:
+            if self._session_id:
+                resume = {
+                    "token": f"QQBot {token}",
+                    "session_id": self._session_id,
+                    "seq": self._seq,
+                }
+                await socket.send(json.dumps({"op": RESUME, "d": resume}))
+            else:
                 identify = {
                     "token": f"QQBot {token}",
                     "intents": self.config.intents,
                     "shard": [0, 1],
                 }
                 await socket.send(json.dumps({"op": IDENTIFY, "d": identify}))
-                async for raw in socket:
-                    frame = json.loads(raw)
-                    if frame.get("s") is not None:
-                        state["seq"] = frame["s"]
-                    op = frame.get("op")
-                    if op in (RECONNECT, INVALID_SESSION):
-                        return
-                    if op == DISPATCH and frame.get("t") == "READY":
-                        connected()
-                    elif op == DISPATCH:
-                        found = _inbound(frame.get("t"), frame.get("d") or {})
-                        if found is not None:
-                            await sink(found)
-            finally:
-                beat.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await beat
+            await self._dispatches(socket, sink, connected)
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await beat
+
+    async def _dispatches(
+        self, socket: ClientConnection, sink: InboundSink, connected: Callable[[], None]
+    ) -> None:
+        async for raw in socket:
+            frame = json.loads(raw)
+            if frame.get("s") is not None:
+                self._seq = frame["s"]
+            op, kind = frame.get("op"), frame.get("t")
+            if op == RECONNECT:
+                return  # the gateway asks us to reconnect; the session resumes
+            if op == INVALID_SESSION:
+                self._session_id, self._seq = "", None  # the next connection identifies
+                return
+            if op == DISPATCH and kind == "READY":
+                self._session_id = str((frame.get("d") or {}).get("session_id") or "")
+                connected()
+            elif op == DISPATCH and kind == "RESUMED":
+                connected()
+            elif op == DISPATCH:
+                found = _inbound(kind, frame.get("d") or {})
+                if found is not None:
+                    await sink(found)
 
     async def send(self, message: Outbound) -> str | None:
         context = message.reply_context
@@ -190,10 +231,12 @@ class QQAdapter(Adapter[QQConfig]):
         return str(answer["access_token"]), float(answer.get("expires_in", 7200))
 
 
-async def _heartbeat(socket: ClientConnection, interval: float, state: dict[str, Any]) -> None:
+async def _heartbeat(
+    socket: ClientConnection, interval: float, seq: Callable[[], int | None]
+) -> None:
     while True:
         await asyncio.sleep(interval)
-        await socket.send(json.dumps({"op": HEARTBEAT, "d": state["seq"]}))
+        await socket.send(json.dumps({"op": HEARTBEAT, "d": seq()}))
 
 
 def _inbound(event: str | None, d: dict[str, Any]) -> Inbound | None:
