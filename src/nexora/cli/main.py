@@ -9,6 +9,7 @@ from nexora.cli import (
     agents,
     approvals,
     audit,
+    channels,
     cron,
     db,
     guard,
@@ -47,6 +48,7 @@ app.add_typer(teams.app, name="teams")
 app.add_typer(teams.roles_app, name="roles")
 app.add_typer(vault.app, name="vault")
 app.add_typer(cron.app, name="cron")
+app.add_typer(channels.app, name="channels")
 app.add_typer(agents.app, name="agents")
 app.add_typer(db.app, name="db")
 app.add_typer(approvals.app, name="approvals")
