@@ -4,7 +4,6 @@ across organizations; run now gives a normal run as the owner, delivered to a ch
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 
@@ -12,14 +11,10 @@ from tests.fakes.openai_server import FakeOpenAIServer
 from tests.fakes.web_site import LoopbackSite, Reply
 from tests.support.api import assert_problem, ok
 from tests.support.channels import SECRET, create_channel, make_agent, map_user, wait_for
+from tests.support.cron import create_job
 from tests.support.runs import wait_for_run
 from tests.support.server import RunningServer
 from tests.support.users import add_user, client_of, other_org_admin
-
-
-def _job(admin: httpx.Client, **body: Any) -> dict[str, Any]:
-    job: dict[str, Any] = ok(admin.post("/api/cron", json=body), 201)
-    return job
 
 
 def test_jobs_are_validated(admin: httpx.Client) -> None:
@@ -42,10 +37,10 @@ def test_jobs_are_validated(admin: httpx.Client) -> None:
         response = admin.post("/api/cron", json={**base, **change})
         assert response.status_code in (404, 422), (change, response.text)
         assert detail in response.json()["detail"], (change, response.json())
-    job = _job(admin, **base, timezone="Europe/Paris")
+    job = create_job(admin, **base, timezone="Europe/Paris")
     assert job["next_fire_at"] is not None and job["owner_id"]
     assert_problem(admin.post("/api/cron", json=base), 422, "exists")
-    watch = _job(
+    watch = create_job(
         admin,
         name="site",
         agent_id=agent_id,
@@ -63,9 +58,11 @@ def test_jobs_are_private_to_their_owner_and_org(
     agent_id = make_agent(admin)
     olga = add_user(admin, "olga")
     ok(admin.post("/api/admin/grants", json={"user_id": olga["id"], "agent_id": agent_id}), 201)
-    mine = _job(admin, name="admin-job", agent_id=agent_id, schedule="0 9 * * *", task="x")
+    mine = create_job(admin, name="admin-job", agent_id=agent_id, schedule="0 9 * * *", task="x")
     with client_of(server, "olga") as operator:
-        hers = _job(operator, name="olga-job", agent_id=agent_id, schedule="0 9 * * *", task="y")
+        hers = create_job(
+            operator, name="olga-job", agent_id=agent_id, schedule="0 9 * * *", task="y"
+        )
         assert [j["name"] for j in ok(operator.get("/api/cron"))] == ["olga-job"]
         assert operator.get(f"/api/cron/{mine['id']}").status_code == 404
         assert operator.delete(f"/api/cron/{mine['id']}").status_code == 404
@@ -97,7 +94,7 @@ def test_run_now_is_a_run_as_the_owner_delivered_to_the_chat(
         config = {"secret": SECRET, "callback_url": site.url("/hook")}
         channel = create_channel(admin, "webhook", config, make_agent(admin, "bot"))
         map_user(admin, channel["id"], "admin-chat")
-        job = _job(
+        job = create_job(
             admin,
             name="Morning report",
             agent_id=agent_id,

@@ -1,23 +1,14 @@
-"""The scheduler: due jobs fire once even when several processes tick at the same moment;
-missed times are skipped or run once; a watch posts only what changed; agents schedule their
-own follow-ups within limits."""
+"""The scheduler: missed times are skipped or run once; a watch posts only what changed;
+agents schedule their own follow-ups within limits."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from nexora.automation.jobs import CronJobs
-from nexora.automation.scheduler import Scheduler
 from nexora.config import Settings
-from nexora.platform import Platform
-from nexora.storage.base import utcnow
-from nexora.storage.models import CronFiring, CronJob, Run
 from tests.fakes.openai_server import FakeOpenAIServer, Reply, ToolCall
 from tests.fakes.web_site import LoopbackSite
 from tests.fakes.web_site import Reply as SiteReply
@@ -30,63 +21,8 @@ from tests.support.channels import (
     signed_post,
     wait_for,
 )
-from tests.support.db import query
+from tests.support.cron import create_job, firings, make_due
 from tests.support.server import RunningServer
-
-
-def _job(admin: httpx.Client, **body: Any) -> dict[str, Any]:
-    job: dict[str, Any] = ok(admin.post("/api/cron", json=body), 201)
-    return job
-
-
-def _make_due(url: str, job_id: str, ago: timedelta) -> None:
-    async def work(session: AsyncSession) -> None:
-        await session.execute(
-            update(CronJob).where(CronJob.id == job_id).values(next_fire_at=utcnow() - ago)
-        )
-        await session.commit()
-
-    query(url, work)
-
-
-def _firings(url: str, job_id: str) -> list[tuple[str, str | None]]:
-    async def work(session: AsyncSession) -> list[tuple[str, str | None]]:
-        rows = await session.scalars(select(CronFiring).where(CronFiring.job_id == job_id))
-        return [(f.status, f.run_id) for f in rows]
-
-    return query(url, work)
-
-
-def test_a_due_job_fired_by_several_processes_at_once_runs_once(
-    settings: Settings, admin: httpx.Client, llm: FakeOpenAIServer
-) -> None:
-    llm.default = Reply(text="Done.")
-    job = _job(admin, name="nightly", agent_id=make_agent(admin), schedule="0 3 * * *", task="x")
-    _make_due(settings.database_url, job["id"], timedelta(seconds=1))
-    quiet = settings.model_copy(update={"worker_concurrency": 0})
-
-    async def race() -> list[int]:
-        # Four processes' worth of schedulers, each with its own database engine and
-        # connections, ticking at the same moment.
-        platforms = [Platform.from_settings(quiet) for _ in range(4)]
-        schedulers = [Scheduler(p.db, p.runs, CronJobs(p.agents)) for p in platforms]
-        try:
-            return list(await asyncio.gather(*(s.fire_due() for s in schedulers)))
-        finally:
-            for platform in platforms:
-                await platform.db.dispose()
-
-    fired = asyncio.run(race())
-    assert sorted(fired) == [0, 0, 0, 1]
-    (firing,) = _firings(settings.database_url, job["id"])
-    assert firing[0] == "started" and firing[1] is not None
-
-    async def runs(session: AsyncSession) -> int:
-        return int(await session.scalar(select(func.count()).select_from(Run)) or 0)
-
-    assert query(settings.database_url, runs) == 1
-    next_fire = ok(admin.get(f"/api/cron/{job['id']}"))["next_fire_at"]
-    assert next_fire > utcnow().isoformat()
 
 
 def test_missed_times_are_skipped_or_run_once(
@@ -94,20 +30,20 @@ def test_missed_times_are_skipped_or_run_once(
 ) -> None:
     llm.default = Reply(text="Caught up.")
     agent_id = make_agent(admin)
-    skipping = _job(admin, name="skip", agent_id=agent_id, schedule="0 3 * * *", task="a")
-    catching = _job(
+    skipping = create_job(admin, name="skip", agent_id=agent_id, schedule="0 3 * * *", task="a")
+    catching = create_job(
         admin, name="catch", agent_id=agent_id, schedule="0 3 * * *", task="b", missed="run_once"
     )
     for job in (skipping, catching):
-        _make_due(settings.database_url, job["id"], timedelta(hours=5))
+        make_due(settings.database_url, job["id"], timedelta(hours=5))
     url = settings.database_url
-    wait_for(lambda: _firings(url, skipping["id"]) or None, what="the skipped firing")
-    wait_for(lambda: _firings(url, catching["id"]) or None, what="the late firing")
-    assert [status for status, _ in _firings(url, skipping["id"])] == ["skipped"]
-    ((_, run_id),) = _firings(url, catching["id"])
+    wait_for(lambda: firings(url, skipping["id"]) or None, what="the skipped firing")
+    wait_for(lambda: firings(url, catching["id"]) or None, what="the late firing")
+    assert [status for status, _ in firings(url, skipping["id"])] == ["skipped"]
+    ((_, run_id),) = firings(url, catching["id"])
     assert run_id is not None
     wait_for(
-        lambda: [s for s, _ in _firings(url, catching["id"]) if s == "completed"] or None,
+        lambda: [s for s, _ in firings(url, catching["id"]) if s == "completed"] or None,
         what="the late run's result",
     )
 
@@ -119,7 +55,7 @@ def test_a_watch_posts_only_what_changed(
         site.route("/hook", SiteReply.json({"ok": True}))
         config = {"secret": SECRET, "callback_url": site.url("/hook")}
         channel = create_channel(admin, "webhook", config, make_agent(admin, "bot"))
-        job = _job(
+        job = create_job(
             admin,
             name="site status",
             agent_id=make_agent(admin),
