@@ -5,6 +5,7 @@ configuration and the chat request each one takes."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,12 +37,20 @@ def _qwenpaw_env(home: Path) -> dict[str, str]:
     )
 
 
-def qwenpaw(reaper: Reaper, work: Path, model_base_url: str) -> PeerChat:
+def qwenpaw(
+    reaper: Reaper,
+    work: Path,
+    model_base_url: str,
+    *,
+    home: Path | None = None,
+    before_start: Callable[[Path], None] | None = None,
+) -> PeerChat:
     """`init --defaults`, a custom provider and model from the CLI, `qwenpaw app`, then the
-    provider's key and base URL and the active model through its API."""
+    provider's key and base URL and the active model through its API. `before_start` may
+    edit the data dir in `home` (default: the install's `runtime-home`) before the app starts."""
     peer = QwenPaw(work)
     installed = peer.install(reaper)
-    home = peer.root / "runtime-home"
+    home = home or peer.root / "runtime-home"
     shutil.rmtree(home, ignore_errors=True)
     port = free_port()
     peer.prepare(reaper, home, port)
@@ -62,6 +71,8 @@ def qwenpaw(reaper: Reaper, work: Path, model_base_url: str) -> PeerChat:
             )
     except ProcError as exc:
         raise PeerUnavailable(f"qwenpaw models: {exc}") from exc
+    if before_start is not None:
+        before_start(home)
     proc = peer.spawn(reaper, home, port, home / "app.log")
     try:
         wait_for_200(proc, port, peer.ready_path, PEER_START_TIMEOUT)
@@ -90,12 +101,20 @@ def qwenpaw(reaper: Reaper, work: Path, model_base_url: str) -> PeerChat:
     return PeerChat(peer.name, installed, proc, base, target)
 
 
-def openclaw(reaper: Reaper, work: Path, model_base_url: str) -> PeerChat:
+def openclaw(
+    reaper: Reaper,
+    work: Path,
+    model_base_url: str,
+    *,
+    home: Path | None = None,
+    peer: OpenClaw | None = None,
+) -> PeerChat:
     """The gateway with its `/v1/chat/completions` endpoint on and the fake as its only model;
-    `model: "openclaw"` is its default agent, a new session per request."""
-    peer = OpenClaw(work, model_base_url)
+    `model: "openclaw"` is its default agent, a new session per request. `peer` may be an
+    `OpenClaw` whose config adds more (a channel); `home` defaults to `runtime-home`."""
+    peer = peer or OpenClaw(work, model_base_url)
     installed = peer.install(reaper)
-    home = peer.root / "runtime-home"
+    home = home or peer.root / "runtime-home"
     shutil.rmtree(home, ignore_errors=True)
     port = free_port()
     peer.prepare(reaper, home, port)
