@@ -8,22 +8,20 @@ import itertools
 import json
 import time
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 from websockets.asyncio.server import ServerConnection
 
-from tests.fakes.asgi_server import ServedFake
-from tests.fakes.ws_server import LoopbackWebsocket
+from tests.fakes.ws_server import LoopbackWebsocket, ServedSocketFake
 
 TOPIC = "/v1.0/im/bot/messages/get"
 
 
 @dataclass
-class FakeDingTalk(ServedFake):
+class FakeDingTalk(ServedSocketFake):
     client_id: str
     client_secret: str
     session_posts: list[dict[str, Any]] = field(default_factory=list)
@@ -42,19 +40,6 @@ class FakeDingTalk(ServedFake):
             Route("/v1.0/oauth2/accessToken", self._token, methods=["POST"]),
             Route("/v1.0/robot/{kind}/{action}", self._robot, methods=["POST"]),
         ]
-
-    def __enter__(self) -> Self:
-        self._socket.__enter__()
-        return super().__enter__()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        super().__exit__(exc_type, exc, tb)
-        self._socket.__exit__(exc_type, exc, tb)
 
     def robot_message(
         self, text: str, msg_id: str, group: bool = False, **extra: Any

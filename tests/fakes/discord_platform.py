@@ -9,22 +9,20 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 from websockets.asyncio.server import ServerConnection
 
-from tests.fakes.asgi_server import ServedFake
-from tests.fakes.ws_server import LoopbackWebsocket
+from tests.fakes.ws_server import LoopbackWebsocket, ServedSocketFake
 
 BOT_ID = "900000000000000001"
 
 
 @dataclass
-class FakeDiscord(ServedFake):
+class FakeDiscord(ServedSocketFake):
     token: str
     heartbeat_ms: int = 45_000
     ack_heartbeats: bool = True
@@ -52,19 +50,6 @@ class FakeDiscord(ServedFake):
     @property
     def api_base(self) -> str:
         return f"{self.url}/api/v10"
-
-    def __enter__(self) -> Self:
-        self._socket.__enter__()
-        return super().__enter__()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        super().__exit__(exc_type, exc, tb)
-        self._socket.__exit__(exc_type, exc, tb)
 
     def push_message(
         self, content: str, message_id: str, guild: bool = False, mentions: bool = False

@@ -8,8 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -17,8 +16,7 @@ from starlette.routing import BaseRoute, Route
 from websockets.asyncio.server import ServerConnection
 
 from tests.fakes import protobuf_wire
-from tests.fakes.asgi_server import ServedFake
-from tests.fakes.ws_server import LoopbackWebsocket
+from tests.fakes.ws_server import LoopbackWebsocket, ServedSocketFake
 
 BOT_OPEN_ID = "ou_bot"
 TENANT_TOKEN = "t-fake-tenant-token"
@@ -68,7 +66,7 @@ def decode_frame(raw: str | bytes) -> dict[str, Any]:
 
 
 @dataclass
-class FakeFeishu(ServedFake):
+class FakeFeishu(ServedSocketFake):
     app_id: str
     app_secret: str
     calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
@@ -79,19 +77,6 @@ class FakeFeishu(ServedFake):
 
     def __post_init__(self) -> None:
         self._socket = LoopbackWebsocket(self._stream)
-
-    def __enter__(self) -> Self:
-        self._socket.__enter__()
-        return super().__enter__()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        super().__exit__(exc_type, exc, tb)
-        self._socket.__exit__(exc_type, exc, tb)
 
     def push_event(self, event: dict[str, Any], parts: int = 1) -> str:
         """Sends an event over the long connection, split into `parts` frames."""

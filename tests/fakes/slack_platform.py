@@ -7,22 +7,20 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 from websockets.asyncio.server import ServerConnection
 
-from tests.fakes.asgi_server import ServedFake
-from tests.fakes.ws_server import LoopbackWebsocket
+from tests.fakes.ws_server import LoopbackWebsocket, ServedSocketFake
 
 BOT_USER = "U0BOT"
 
 
 @dataclass
-class FakeSlack(ServedFake):
+class FakeSlack(ServedSocketFake):
     bot_token: str
     app_token: str = ""
     posted: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -40,19 +38,6 @@ class FakeSlack(ServedFake):
     @property
     def api_base(self) -> str:
         return f"{self.url}/api"
-
-    def __enter__(self) -> Self:
-        self._socket.__enter__()
-        return super().__enter__()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        super().__exit__(exc_type, exc, tb)
-        self._socket.__exit__(exc_type, exc, tb)
 
     def event_callback(self, event: dict[str, Any]) -> dict[str, Any]:
         return {

@@ -12,9 +12,11 @@ import json
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from websockets.asyncio.server import Server, ServerConnection, serve
+
+from tests.fakes.asgi_server import ServedFake
 
 T = TypeVar("T")
 Frame = dict[str, Any]
@@ -116,3 +118,23 @@ class LoopbackWebsocket:
         self.call(stop())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
+
+
+class ServedSocketFake(ServedFake):
+    """A fake platform with a websocket gateway beside its HTTP routes, both up while it is
+    entered; the subclass makes `_socket` (in `__post_init__`)."""
+
+    _socket: LoopbackWebsocket
+
+    def __enter__(self) -> Self:
+        self._socket.__enter__()
+        return super().__enter__()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        super().__exit__(exc_type, exc, tb)
+        self._socket.__exit__(exc_type, exc, tb)

@@ -31,15 +31,17 @@ def _base_url(platform: Platform) -> str:
     return settings.public_url or f"http://{settings.host}:{settings.port}/"
 
 
-async def _channel_id(platform: Platform, actor: Actor, id_or_name: str) -> str:
+async def _target(platform: Platform, org: str, id_or_name: str) -> tuple[Actor, Channel]:
+    """The local admin and the channel they named (by id or name; else not found)."""
     async with platform.db.session() as db:
+        actor = await local_actor(db, org)
         found = await db.scalar(
             select(Channel.id).where(
                 Channel.org_id == actor.org_id,
                 or_(Channel.id == id_or_name, Channel.name == id_or_name),
             )
         )
-        return found or id_or_name  # an unknown one is reported as not found
+        return actor, await platform.channels.store.get(db, actor, found or id_or_name)
 
 
 def _audit(platform: Platform, action: str, actor: Actor, channel_id: str, **detail: Any) -> None:
@@ -159,11 +161,9 @@ def health(channel: str = CHANNEL, org: str = ORG) -> None:
     """Connection, last event, last error and backlog of one channel."""
 
     async def work(platform: Platform) -> Health:
+        actor, found = await _target(platform, org, channel)
         async with platform.db.session() as db:
-            actor = await local_actor(db, org)
-        channel_id = await _channel_id(platform, actor, channel)
-        async with platform.db.session() as db:
-            return await platform.channels.health(db, actor, channel_id)
+            return await platform.channels.health(db, actor, found.id)
 
     found = run_local(work)
     connected = {None: "- (webhook only)", True: "yes", False: "no"}[found.connected]
@@ -183,11 +183,9 @@ def restart(channel: str = CHANNEL, org: str = ORG) -> None:
     """Rebuild one channel's adapter and connection, wherever it is held; no other."""
 
     async def work(platform: Platform) -> Channel:
+        actor, found = await _target(platform, org, channel)
         async with platform.db.session() as db:
-            actor = await local_actor(db, org)
-        channel_id = await _channel_id(platform, actor, channel)
-        async with platform.db.session() as db:
-            restarted = await platform.channels.restart(db, actor, channel_id)
+            restarted = await platform.channels.restart(db, actor, found.id)
         _audit(platform, "channel.restart", actor, restarted.id)
         return restarted
 
@@ -199,11 +197,9 @@ def delete(channel: str = CHANNEL, org: str = ORG) -> None:
     """Delete a channel (its pending replies are dropped)."""
 
     async def work(platform: Platform) -> Channel:
+        actor, found = await _target(platform, org, channel)
         async with platform.db.session() as db:
-            actor = await local_actor(db, org)
-        channel_id = await _channel_id(platform, actor, channel)
-        async with platform.db.session() as db:
-            deleted = await platform.channels.store.delete(db, actor, channel_id)
+            deleted = await platform.channels.store.delete(db, actor, found.id)
         _audit(platform, "channel.delete", actor, deleted.id, name=deleted.name)
         return deleted
 
@@ -220,11 +216,8 @@ def map_(
     """Map a platform user to a Nexora user: they then act as that user there."""
 
     async def work(platform: Platform) -> str:
+        actor, found = await _target(platform, org, channel)
         async with platform.db.session() as db:
-            actor = await local_actor(db, org)
-        channel_id = await _channel_id(platform, actor, channel)
-        async with platform.db.session() as db:
-            found = await platform.channels.store.get(db, actor, channel_id)
             user_id = await db.scalar(
                 select(User.id).where(or_(User.id == user, User.username == user))
             )
@@ -241,11 +234,8 @@ def pair(channel: str = CHANNEL, org: str = ORG) -> None:
     """A one-time code for the org's first admin to send from the chat app (`pair CODE`)."""
 
     async def work(platform: Platform) -> str:
+        actor, found = await _target(platform, org, channel)
         async with platform.db.session() as db:
-            actor = await local_actor(db, org)
-        channel_id = await _channel_id(platform, actor, channel)
-        async with platform.db.session() as db:
-            found = await platform.channels.store.get(db, actor, channel_id)
             code, _ = await new_pairing_code(db, actor, found)
         _audit(platform, "channel.pairing_code", actor, found.id)
         return code

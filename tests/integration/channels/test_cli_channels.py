@@ -8,26 +8,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from nexora.cli.main import app
-
-runner = CliRunner()
+from tests.support.cli import init_home, said
 
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "nexora-home"
-    monkeypatch.setenv("NEXORA_HOME", str(path))
-    assert runner.invoke(app, ["init"]).exit_code == 0
-    assert runner.invoke(app, ["agents", "create", "helper"]).exit_code == 0
-    return path
-
-
-def said(args: list[str], code: int = 0) -> str:
-    result = runner.invoke(app, args)
-    assert result.exit_code == code, result.output
-    return " ".join(result.output.split())
+    return init_home(tmp_path, monkeypatch, "helper")
 
 
 def test_channels_are_added_mapped_checked_restarted_and_deleted(home: Path) -> None:
